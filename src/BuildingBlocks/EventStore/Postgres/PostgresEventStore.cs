@@ -1,0 +1,260 @@
+using System.Data.Common;
+using System.Text;
+using Dapper;
+using Npgsql;
+using NpgsqlTypes;
+
+namespace Triggers.Modular.BuildingBlocks.EventStore.Postgres;
+
+/// <summary>
+/// The event store on PostgreSQL. One round trip per append (the <c>event_store.append_events</c> function);
+/// <c>$all</c> ordered by (tx_id, seq) and read only below the snapshot's xmin, so no event is ever skipped
+/// (docs/adr/0003).
+/// </summary>
+public sealed class PostgresEventStore(PostgresStoreDatabase database, PostgresAppendSignal signal, EventStoreOptions options, TimeProvider clock)
+    : IEventStore, IAppendTransactions
+{
+    private const string Columns =
+        "e.tx_id, e.seq, e.event_id, e.stream_name, e.revision, e.type, e.schema_version, e.data::text AS data, e.tenant_id, " +
+        "e.environment, e.actor, e.correlation_id, e.causation_id, e.created_at";
+
+    // Rows of transactions older than every transaction still in flight: nothing can commit before them any more.
+    private const string Visible = "e.tx_id < (SELECT pg_snapshot_xmin(pg_current_snapshot())::text::bigint)";
+
+    public IAppendSignal AppendSignal => signal;
+
+    public async Task<AppendResult> AppendToStreamAsync(string stream, ExpectedRevision expected, IReadOnlyList<EventData> events,
+        CancellationToken cancellationToken = default)
+    {
+        AppendValidation.Validate(stream, events, options);
+        await using var connection = await database.DataSource.OpenConnectionAsync(cancellationToken).ConfigureAwait(false);
+        var result = await AppendAsync(connection, null, stream, expected, events, cancellationToken).ConfigureAwait(false);
+        if (!result.WasIdempotentReplay) signal.Appended();
+        return result;
+    }
+
+    public async Task<IPendingAppend> BeginAppendAsync(string stream, ExpectedRevision expected, IReadOnlyList<EventData> events,
+        CancellationToken cancellationToken = default)
+    {
+        AppendValidation.Validate(stream, events, options);
+        var connection = await database.DataSource.OpenConnectionAsync(cancellationToken).ConfigureAwait(false);
+        NpgsqlTransaction? tx = null;
+        try
+        {
+            tx = await connection.BeginTransactionAsync(cancellationToken).ConfigureAwait(false);
+            var result = await AppendAsync(connection, tx, stream, expected, events, cancellationToken).ConfigureAwait(false);
+            return new PendingAppend(signal, connection, tx, result);
+        }
+        catch
+        {
+            if (tx is not null) await tx.DisposeAsync().ConfigureAwait(false);
+            await connection.DisposeAsync().ConfigureAwait(false);
+            throw;
+        }
+    }
+
+    private async Task<AppendResult> AppendAsync(NpgsqlConnection connection, NpgsqlTransaction? tx, string stream,
+        ExpectedRevision expected, IReadOnlyList<EventData> events, CancellationToken cancellationToken)
+    {
+        await using var cmd = new NpgsqlCommand(
+            "SELECT status, current_revision, last_tx_id, last_seq FROM event_store.append_events(" +
+            "$1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)", connection, tx);
+        var n = events.Count;
+        var ids = new Guid[n];
+        var types = new string[n];
+        var versions = new int[n];
+        var data = new string[n];
+        var tenants = new string?[n];
+        var environments = new string?[n];
+        var actors = new string?[n];
+        var correlations = new string?[n];
+        var causations = new string?[n];
+        for (var i = 0; i < n; i++)
+        {
+            var e = events[i];
+            ids[i] = e.EventId;
+            types[i] = e.Type;
+            versions[i] = e.SchemaVersion;
+            data[i] = e.Data;
+            tenants[i] = e.Metadata.TenantId;
+            environments[i] = e.Metadata.Environment;
+            actors[i] = e.Metadata.Actor;
+            correlations[i] = e.Metadata.CorrelationId;
+            causations[i] = e.Metadata.CausationId;
+        }
+
+        cmd.Parameters.Add(new NpgsqlParameter<string> { TypedValue = stream });
+        cmd.Parameters.Add(new NpgsqlParameter<string> { TypedValue = StreamName.CategoryOf(stream) });
+        cmd.Parameters.Add(new NpgsqlParameter<long> { TypedValue = expected.Value });
+        cmd.Parameters.Add(new NpgsqlParameter<Guid[]> { TypedValue = ids });
+        cmd.Parameters.Add(new NpgsqlParameter<string[]> { TypedValue = types });
+        cmd.Parameters.Add(new NpgsqlParameter<int[]> { TypedValue = versions });
+        cmd.Parameters.Add(new NpgsqlParameter<string[]> { TypedValue = data });
+        foreach (var column in new[] { tenants, environments, actors, correlations, causations })
+            cmd.Parameters.Add(new NpgsqlParameter { Value = column, NpgsqlDbType = NpgsqlDbType.Array | NpgsqlDbType.Text });
+        cmd.Parameters.Add(new NpgsqlParameter<DateTime> { TypedValue = clock.GetUtcNow().UtcDateTime });
+
+        int status;
+        long current, txId, seq;
+        await using (var reader = await cmd.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false))
+        {
+            await reader.ReadAsync(cancellationToken).ConfigureAwait(false);
+            status = reader.GetInt32(0);
+            current = reader.GetInt64(1);
+            txId = reader.GetInt64(2);
+            seq = reader.GetInt64(3);
+        }
+
+        switch (status)
+        {
+            case 0:
+                return new AppendResult(current, new GlobalPosition(txId, seq));
+            case 2:
+                throw new WrongExpectedRevisionException(stream, expected, current);
+            default:
+                var stored = (await connection.QueryAsync<StoredIdRow>(new CommandDefinition(
+                    "SELECT event_id AS EventId, stream_name AS StreamName, revision AS Revision, tx_id AS TxId, seq AS Seq " +
+                    "FROM event_store.events WHERE event_id = ANY(@ids)", new { ids }, tx, cancellationToken: cancellationToken)).ConfigureAwait(false))
+                    .Select(r => new IdempotenceRule.StoredId(r.EventId, r.StreamName, r.Revision, new GlobalPosition(r.TxId, r.Seq)))
+                    .ToList();
+                return IdempotenceRule.Evaluate(stream, expected, events, stored, current);
+        }
+    }
+
+    public async Task<IReadOnlyList<RecordedEvent>> ReadStreamAsync(string stream, ReadDirection direction, long fromRevision,
+        int maxCount, CancellationToken cancellationToken = default)
+    {
+        StreamName.Validate(stream);
+        var sql = direction == ReadDirection.Forward
+            ? $"SELECT {Columns} FROM event_store.events e WHERE e.stream_name = @stream AND e.revision >= @from ORDER BY e.revision LIMIT @max"
+            : $"SELECT {Columns} FROM event_store.events e WHERE e.stream_name = @stream AND e.revision <= @from ORDER BY e.revision DESC LIMIT @max";
+        await using var connection = await database.DataSource.OpenConnectionAsync(cancellationToken).ConfigureAwait(false);
+        var rows = await connection.QueryAsync<EventRow>(new CommandDefinition(sql,
+            new { stream, from = fromRevision, max = maxCount }, cancellationToken: cancellationToken)).ConfigureAwait(false);
+        return rows.Select(r => r.ToRecorded()).ToList();
+    }
+
+    public async Task<AllSlice> ReadAllForwardAsync(GlobalPosition after, int maxCount, AllFilter? filter = null,
+        CancellationToken cancellationToken = default)
+    {
+        var parameters = new DynamicParameters(new { c = after.Commit, p = after.Prepare, max = maxCount });
+        var where = FilterSql(filter, parameters);
+        // One statement, so the page, the head and the held-back flag all come from one snapshot.
+        var sql =
+            "WITH x AS MATERIALIZED (SELECT pg_snapshot_xmin(pg_current_snapshot())::text::bigint AS xmin), " +
+            "h AS (SELECT hd.tx_id AS head_tx, hd.seq AS head_seq, " +
+            "EXISTS (SELECT 1 FROM event_store.events e WHERE e.tx_id >= x.xmin) AS held_back FROM x LEFT JOIN LATERAL " +
+            "(SELECT e.tx_id, e.seq FROM event_store.events e WHERE e.tx_id < x.xmin ORDER BY e.tx_id DESC, e.seq DESC LIMIT 1) hd ON true), " +
+            $"page AS (SELECT {Columns} FROM event_store.events e, x WHERE (e.tx_id, e.seq) > (@c, @p) AND e.tx_id < x.xmin{where} " +
+            "ORDER BY e.tx_id, e.seq LIMIT @max) " +
+            "SELECT h.head_tx, h.head_seq, h.held_back, page.* FROM h LEFT JOIN page ON true ORDER BY page.tx_id, page.seq";
+        await using var connection = await database.DataSource.OpenConnectionAsync(cancellationToken).ConfigureAwait(false);
+        var rows = (await connection.QueryAsync<EventRow>(new CommandDefinition(sql, parameters, cancellationToken: cancellationToken))
+            .ConfigureAwait(false)).AsList();
+
+        var first = rows[0];
+        var head = first.Head_Tx is null ? GlobalPosition.Start : new GlobalPosition(first.Head_Tx.Value, first.Head_Seq!.Value);
+        var events = rows.Where(r => r.Event_Id is not null).Select(r => r.ToRecorded()).ToList();
+        var full = events.Count == maxCount;
+        var scanned = full ? events[^1].Position : (head > after ? head : after);
+        return new AllSlice(events, scanned, IsEnd: !full || scanned >= head, HeldBack: first.Held_Back);
+    }
+
+    public async Task<GlobalPosition> ReadHeadPositionAsync(CancellationToken cancellationToken = default)
+    {
+        await using var connection = await database.DataSource.OpenConnectionAsync(cancellationToken).ConfigureAwait(false);
+        var row = await connection.QueryFirstOrDefaultAsync<(long, long)?>(new CommandDefinition(
+            $"SELECT e.tx_id, e.seq FROM event_store.events e WHERE {Visible} ORDER BY e.tx_id DESC, e.seq DESC LIMIT 1",
+            cancellationToken: cancellationToken)).ConfigureAwait(false);
+        return row is { } r ? new GlobalPosition(r.Item1, r.Item2) : GlobalPosition.Start;
+    }
+
+    public async Task<long> CountAllAfterAsync(GlobalPosition after, AllFilter? filter = null, CancellationToken cancellationToken = default)
+    {
+        var parameters = new DynamicParameters(new { c = after.Commit, p = after.Prepare });
+        var where = FilterSql(filter, parameters);
+        await using var connection = await database.DataSource.OpenConnectionAsync(cancellationToken).ConfigureAwait(false);
+        return await connection.ExecuteScalarAsync<long>(new CommandDefinition(
+            $"SELECT COUNT(*) FROM event_store.events e WHERE (e.tx_id, e.seq) > (@c, @p) AND {Visible}{where}",
+            parameters, cancellationToken: cancellationToken)).ConfigureAwait(false);
+    }
+
+    private static string FilterSql(AllFilter? filter, DynamicParameters parameters)
+    {
+        if (filter is null) return string.Empty;
+        var sql = new StringBuilder();
+        if (filter.Categories is { Count: > 0 })
+        {
+            sql.Append(" AND e.category = ANY(@categories)");
+            parameters.Add("categories", filter.Categories.ToArray());
+        }
+
+        if (filter.EventTypePrefixes is { Count: > 0 })
+        {
+            // starts_with, not LIKE: event types contain '_', a LIKE wildcard.
+            sql.Append(" AND EXISTS (SELECT 1 FROM unnest(@prefixes) AS p(prefix) WHERE starts_with(e.type, p.prefix))");
+            parameters.Add("prefixes", filter.EventTypePrefixes.ToArray());
+        }
+
+        if (filter.TenantId is not null)
+        {
+            sql.Append(" AND e.tenant_id = @tenant");
+            parameters.Add("tenant", filter.TenantId);
+        }
+
+        if (filter.Environment is not null)
+        {
+            sql.Append(" AND e.environment = @environment");
+            parameters.Add("environment", filter.Environment);
+        }
+
+        return sql.ToString();
+    }
+
+    private sealed class PendingAppend(PostgresAppendSignal signal, NpgsqlConnection connection, NpgsqlTransaction tx, AppendResult result)
+        : IPendingAppend
+    {
+        public AppendResult Result => result;
+
+        public async Task<AppendResult> CommitAsync(CancellationToken cancellationToken = default)
+        {
+            await tx.CommitAsync(cancellationToken).ConfigureAwait(false);
+            if (!result.WasIdempotentReplay) signal.Appended();
+            return result;
+        }
+
+        public async ValueTask DisposeAsync()
+        {
+            await tx.DisposeAsync().ConfigureAwait(false);
+            await connection.DisposeAsync().ConfigureAwait(false);
+        }
+    }
+
+    private sealed record StoredIdRow(Guid EventId, string StreamName, long Revision, long TxId, long Seq);
+
+    private sealed class EventRow
+    {
+        public long? Head_Tx { get; init; }
+        public long? Head_Seq { get; init; }
+        public bool Held_Back { get; init; }
+        public long Tx_Id { get; init; }
+        public long Seq { get; init; }
+        public Guid? Event_Id { get; init; }
+        public string Stream_Name { get; init; } = "";
+        public long Revision { get; init; }
+        public string Type { get; init; } = "";
+        public int Schema_Version { get; init; }
+        public string Data { get; init; } = "";
+        public string? Tenant_Id { get; init; }
+        public string? Environment { get; init; }
+        public string? Actor { get; init; }
+        public string? Correlation_Id { get; init; }
+        public string? Causation_Id { get; init; }
+        public DateTime Created_At { get; init; }
+
+        public RecordedEvent ToRecorded() => new(
+            Event_Id!.Value, Stream_Name, Revision, new GlobalPosition(Tx_Id, Seq), Type, Schema_Version, Data,
+            new EventMetadata(Tenant_Id, Environment, Actor, Correlation_Id, Causation_Id),
+            new DateTimeOffset(DateTime.SpecifyKind(Created_At, DateTimeKind.Utc)));
+    }
+}
