@@ -7,7 +7,4 @@ public sealed class EventStoreOptions
 
     /// <summary>Upper bound on events in one append.</summary>
     public int MaxEventsPerAppend { get; set; } = 10_000;
-
-    /// <summary>How long a subscriber waits for a wake-up before it polls anyway.</summary>
-    public TimeSpan PollInterval { get; set; } = TimeSpan.FromMilliseconds(500);
 }

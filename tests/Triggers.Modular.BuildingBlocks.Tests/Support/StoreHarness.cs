@@ -40,7 +40,7 @@ public sealed class StoreHarness : IAsyncDisposable
 
     public static async Task<StoreHarness> CreateAsync(StoreKind kind, EventStoreOptions? options = null)
     {
-        options ??= new EventStoreOptions { PollInterval = TimeSpan.FromMilliseconds(200) };
+        options ??= new EventStoreOptions();
         StoreHarness harness;
         if (kind == StoreKind.Postgres)
         {
@@ -53,7 +53,7 @@ public sealed class StoreHarness : IAsyncDisposable
         }
 
         (harness.Store, harness.Database) = await harness.OpenPeerCoreAsync();
-        await new MigrationRunner(harness.Database, [EventStoreMigrations.Source], NullLogger<MigrationRunner>.Instance).MigrateAsync();
+        await new MigrationRunner(harness.Database, [EventStoreMigrations.Source, BuildingBlocks.Projections.ProjectionCheckpoints.Migrations], NullLogger<MigrationRunner>.Instance).MigrateAsync();
         return harness;
     }
 

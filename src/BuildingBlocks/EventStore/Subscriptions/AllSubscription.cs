@@ -5,9 +5,9 @@ namespace Triggers.Modular.BuildingBlocks.EventStore.Subscriptions;
 public sealed record SubscriptionSettings(int BatchSize = 500, TimeSpan? PollInterval = null);
 
 /// <summary>
-/// Catch-up subscription to <c>$all</c>: pages through history from a checkpoint, then waits for wake-ups
-/// (append signal, with polling as the fallback) and turns live. Back-pressure is by pull: the next page is
-/// read only when the consumer has taken every message of the previous one, so at most one page is buffered.
+/// Catch-up subscriptions to <c>$all</c>: page through history from a checkpoint, then wait for wake-ups (the
+/// store's append signal, with polling as the fallback) and turn live. Back-pressure is by pull: the next page is
+/// read only when the consumer has taken the previous one, so at most one page is buffered.
 /// </summary>
 public static class AllSubscription
 {
@@ -16,22 +16,15 @@ public static class AllSubscription
 
     private static readonly TimeSpan DefaultPoll = TimeSpan.FromMilliseconds(500);
 
+    /// <summary>Event by event, with checkpoints for filtered-out stretches and a marker when caught up.</summary>
     public static async IAsyncEnumerable<SubscriptionMessage> SubscribeToAllAsync(this IEventStore store, FromAll start,
         AllFilter? filter = null, SubscriptionSettings? settings = null,
         [EnumeratorCancellation] CancellationToken cancellationToken = default)
     {
-        settings ??= new SubscriptionSettings();
-        var poll = settings.PollInterval ?? DefaultPoll;
         var checkpoint = start.After;
         var live = false;
-
-        while (!cancellationToken.IsCancellationRequested)
+        await foreach (var slice in store.ReadAllPagesAsync(start, filter, settings, cancellationToken).ConfigureAwait(false))
         {
-            // Taken before the read, so an append that commits during the read still wakes us.
-            var nextAppend = store.AppendSignal.NextAppend;
-            var slice = await store.ReadAllForwardAsync(checkpoint, settings.BatchSize, filter, cancellationToken)
-                .ConfigureAwait(false);
-
             foreach (var e in slice.Events)
             {
                 checkpoint = e.Position;
@@ -44,12 +37,36 @@ public static class AllSubscription
                 yield return new SubscriptionMessage.CheckpointReached(checkpoint);
             }
 
-            if (!slice.IsEnd) continue;
-            if (!live)
+            if (slice.IsEnd && !live)
             {
                 live = true;
                 yield return new SubscriptionMessage.CaughtUp(checkpoint);
             }
+        }
+    }
+
+    /// <summary>
+    /// Page by page: every page read, including empty ones whose <see cref="AllSlice.ScannedUpTo"/> moved, so a
+    /// consumer can apply a page and its checkpoint in one transaction. Never ends until cancelled.
+    /// </summary>
+    public static async IAsyncEnumerable<AllSlice> ReadAllPagesAsync(this IEventStore store, FromAll start,
+        AllFilter? filter = null, SubscriptionSettings? settings = null,
+        [EnumeratorCancellation] CancellationToken cancellationToken = default)
+    {
+        settings ??= new SubscriptionSettings();
+        var poll = settings.PollInterval ?? DefaultPoll;
+        var checkpoint = start.After;
+
+        while (!cancellationToken.IsCancellationRequested)
+        {
+            // Taken before the read, so an append that commits during the read still wakes us.
+            var nextAppend = store.AppendSignal.NextAppend;
+            var slice = await store.ReadAllForwardAsync(checkpoint, settings.BatchSize, filter, cancellationToken)
+                .ConfigureAwait(false);
+            if (slice.Events.Count > 0 || slice.ScannedUpTo > checkpoint || slice.IsEnd)
+                yield return slice;
+            if (slice.ScannedUpTo > checkpoint) checkpoint = slice.ScannedUpTo;
+            if (!slice.IsEnd) continue;
 
             await WaitAsync(slice.HeldBack ? Task.Delay(HeldBackRetry, cancellationToken) : nextAppend, poll, cancellationToken)
                 .ConfigureAwait(false);

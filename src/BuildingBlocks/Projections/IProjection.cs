@@ -1,0 +1,25 @@
+using System.Data.Common;
+using Triggers.Modular.BuildingBlocks.EventStore;
+using Triggers.Modular.BuildingBlocks.Storage;
+
+namespace Triggers.Modular.BuildingBlocks.Projections;
+
+/// <summary>
+/// A read model fed from <c>$all</c>. <see cref="ApplyAsync"/> writes with the given connection and transaction;
+/// the runner advances the checkpoint in that same transaction, so an event is applied exactly once.
+/// </summary>
+public interface IProjection
+{
+    /// <summary>Stable name: the checkpoint's key. Renaming it rebuilds the read model from position 0.</summary>
+    string Name { get; }
+
+    /// <summary>Which events to receive; null for all.</summary>
+    AllFilter? Filter { get; }
+
+    Task ApplyAsync(RecordedEvent e, ProjectionContext context, CancellationToken cancellationToken);
+
+    /// <summary>Deletes the read model's rows before a rebuild (same transaction as the checkpoint reset).</summary>
+    Task ResetAsync(ProjectionContext context, CancellationToken cancellationToken);
+}
+
+public sealed record ProjectionContext(DbConnection Connection, DbTransaction Transaction, StoreDialect Dialect);

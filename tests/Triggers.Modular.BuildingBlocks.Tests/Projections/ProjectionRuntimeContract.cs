@@ -1,0 +1,194 @@
+using Microsoft.Extensions.Logging.Abstractions;
+using Triggers.Modular.BuildingBlocks.EventStore;
+using Triggers.Modular.BuildingBlocks.Projections;
+using Triggers.Modular.BuildingBlocks.Tests.Support;
+
+namespace Triggers.Modular.BuildingBlocks.Tests.Projections;
+
+public abstract class ProjectionRuntimeContract
+{
+    private static readonly TimeSpan Timeout = TimeSpan.FromSeconds(30);
+    protected static readonly ProjectionRunnerOptions Fast = new() { BatchSize = 7, PollInterval = TimeSpan.FromMilliseconds(100), RetryDelay = TimeSpan.FromMilliseconds(50) };
+
+    protected abstract StoreKind Kind { get; }
+
+    [Fact]
+    public async Task Given_events_When_the_projection_runs_Then_each_event_is_applied_once_in_order_and_lag_reaches_zero()
+    {
+        await using var h = await CreateAsync();
+        var ids = await AppendAsync(h, streams: 4, perStream: 10);
+        var projection = new LogProjection();
+        using var cts = new CancellationTokenSource();
+        var runner = new ProjectionRunner(projection, h.Store, h.Database, Fast, NullLogger.Instance);
+        var run = runner.RunAsync(cts.Token);
+
+        ids.AddRange(await AppendAsync(h, streams: 2, perStream: 5, prefix: "late"));
+        await WaitUntilAsync(async () => (await LogProjection.ApplicationsAsync(h.Database)).Count == ids.Count);
+        await WaitUntilAsync(() => Task.FromResult(runner.State == ProjectionState.Live));
+
+        var applied = await LogProjection.ApplicationsAsync(h.Database);
+        Assert.Equal(ids.Select(i => i.ToString()).Order(StringComparer.Ordinal), applied.Select(a => a.EventId));
+        Assert.All(applied, a => Assert.Equal(1, a.Applications));
+        Assert.Equal(await h.Store.ReadHeadPositionAsync(), runner.Checkpoint);
+        Assert.Equal(0, await h.Store.CountAllAfterAsync(runner.Checkpoint));
+        // Applied in stream order: the summary concatenates types, which carry the revision.
+        Assert.Contains("order-0|10|t0,t1,t2,t3,t4,t5,t6,t7,t8,t9", await LogProjection.SummaryAsync(h.Database));
+        await cts.CancelAsync();
+        await run;
+    }
+
+    [Fact]
+    public async Task Given_a_failure_between_the_read_model_write_and_the_checkpoint_When_the_runner_retries_Then_nothing_is_applied_twice()
+    {
+        await using var h = await CreateAsync();
+        var ids = await AppendAsync(h, streams: 3, perStream: 10);
+        var projection = new LogProjection { FailOnceAfterWriting = ids[17] };
+        using var cts = new CancellationTokenSource();
+        var runner = new ProjectionRunner(projection, h.Store, h.Database, Fast, NullLogger.Instance);
+        var run = runner.RunAsync(cts.Token);
+
+        await WaitUntilAsync(async () => (await LogProjection.ApplicationsAsync(h.Database)).Count == ids.Count && runner.State == ProjectionState.Live);
+        await cts.CancelAsync();
+        await run;
+
+        Assert.Equal(1, projection.Failures);
+        var applied = await LogProjection.ApplicationsAsync(h.Database);
+        Assert.Equal(ids.Count, applied.Count);
+        Assert.All(applied, a => Assert.Equal(1, a.Applications));
+    }
+
+    [Fact]
+    public async Task Given_two_instances_of_one_projection_When_both_run_Then_each_event_is_applied_exactly_once()
+    {
+        await using var h = await CreateAsync();
+        var ids = await AppendAsync(h, streams: 5, perStream: 20);
+        using var cts = new CancellationTokenSource();
+        var peerStore = await h.OpenPeerAsync();
+        var a = new ProjectionRunner(new LogProjection(), h.Store, h.Database, Fast, NullLogger.Instance);
+        var b = new ProjectionRunner(new LogProjection(), peerStore, h.OpenDatabase(), Fast, NullLogger.Instance);
+        var runs = new[] { a.RunAsync(cts.Token), b.RunAsync(cts.Token) };
+        ids.AddRange(await AppendAsync(h, streams: 3, perStream: 10, prefix: "more"));
+
+        await WaitUntilAsync(async () => (await LogProjection.ApplicationsAsync(h.Database)).Count == ids.Count
+                                         && (a.State == ProjectionState.Live || b.State == ProjectionState.Live));
+        await cts.CancelAsync();
+        await Task.WhenAll(runs);
+
+        Assert.All(await LogProjection.ApplicationsAsync(h.Database), x => Assert.Equal(1, x.Applications));
+    }
+
+    [Fact]
+    public async Task Given_a_live_projection_When_it_is_reset_and_rebuilt_Then_the_read_model_equals_the_live_one()
+    {
+        await using var h = await CreateAsync();
+        var ids = await AppendAsync(h, streams: 6, perStream: 12);
+        var projection = new LogProjection();
+        using var cts = new CancellationTokenSource();
+        var runner = new ProjectionRunner(projection, h.Store, h.Database, Fast, NullLogger.Instance);
+        var run = runner.RunAsync(cts.Token);
+        await WaitUntilAsync(async () => (await LogProjection.ApplicationsAsync(h.Database)).Count == ids.Count);
+        var live = await LogProjection.SummaryAsync(h.Database);
+        var liveLog = await LogProjection.ApplicationsAsync(h.Database);
+        var liveCheckpoint = runner.Checkpoint;
+
+        await ProjectionHost.ResetAsync(projection, h.Database);
+        await WaitUntilAsync(async () => runner.Checkpoint == liveCheckpoint && runner.State == ProjectionState.Live
+                                         && (await LogProjection.ApplicationsAsync(h.Database)).Count == ids.Count);
+
+        Assert.Equal(live, await LogProjection.SummaryAsync(h.Database));
+        Assert.Equal(liveLog, await LogProjection.ApplicationsAsync(h.Database));
+        await cts.CancelAsync();
+        await run;
+    }
+
+    [Fact]
+    public async Task Given_a_filter_that_matches_nothing_When_events_arrive_Then_the_checkpoint_still_advances_to_the_head()
+    {
+        await using var h = await CreateAsync();
+        await AppendAsync(h, streams: 2, perStream: 30);
+        var runner = new ProjectionRunner(new LogProjection("none", AllFilter.ForCategories("nothing_here")), h.Store, h.Database, Fast, NullLogger.Instance);
+        using var cts = new CancellationTokenSource();
+        var run = runner.RunAsync(cts.Token);
+        var head = await h.Store.ReadHeadPositionAsync();
+
+        await WaitUntilAsync(() => Task.FromResult(runner.Checkpoint == head));
+        await cts.CancelAsync();
+        await run;
+
+        Assert.Empty(await LogProjection.ApplicationsAsync(h.Database));
+        await using var c = await h.Database.OpenConnectionAsync();
+        Assert.Equal(head, await ProjectionCheckpoints.LoadAsync(c, "none", CancellationToken.None));
+    }
+
+    protected async Task<StoreHarness> CreateAsync()
+    {
+        var h = await StoreHarness.CreateAsync(Kind);
+        await LogProjection.CreateTablesAsync(h.Database);
+        return h;
+    }
+
+    protected static async Task<List<Guid>> AppendAsync(StoreHarness h, int streams, int perStream, string prefix = "")
+    {
+        var ids = new List<Guid>();
+        for (var r = 0; r < perStream; r++)
+        {
+            for (var s = 0; s < streams; s++)
+            {
+                var id = Guid.NewGuid();
+                ids.Add(id);
+                await h.Store.AppendToStreamAsync($"order-{prefix}{s}", ExpectedRevision.Any,
+                    [new EventData(id, $"t{r}", """{"n":1}""", EventMetadata.Empty)]);
+            }
+        }
+
+        return ids;
+    }
+
+    protected static async Task WaitUntilAsync(Func<Task<bool>> condition)
+    {
+        var deadline = DateTime.UtcNow + Timeout;
+        while (!await condition())
+        {
+            if (DateTime.UtcNow > deadline) throw new TimeoutException("Condition not reached within " + Timeout);
+            await Task.Delay(25);
+        }
+    }
+}
+
+public sealed class SqliteProjectionRuntimeTests : ProjectionRuntimeContract
+{
+    protected override StoreKind Kind => StoreKind.Sqlite;
+}
+
+public sealed class PostgresProjectionRuntimeTests : ProjectionRuntimeContract
+{
+    protected override StoreKind Kind => StoreKind.Postgres;
+
+    [Fact]
+    public async Task Given_a_leader_When_a_second_host_starts_the_same_projection_Then_it_waits_and_takes_over_when_the_leader_stops()
+    {
+        await using var h = await CreateAsync();
+        var ids = await AppendAsync(h, streams: 2, perStream: 10);
+        using var stopLeader = new CancellationTokenSource();
+        using var stopFollower = new CancellationTokenSource();
+        var leader = new ProjectionRunner(new LogProjection(), h.Store, h.Database, Fast, NullLogger.Instance);
+        var leaderRun = leader.RunAsync(stopLeader.Token);
+        await WaitUntilAsync(() => Task.FromResult(leader.State == ProjectionState.Live));
+
+        var follower = new ProjectionRunner(new LogProjection(), await h.OpenPeerAsync(), h.OpenDatabase(), Fast, NullLogger.Instance);
+        var followerRun = follower.RunAsync(stopFollower.Token);
+        await WaitUntilAsync(() => Task.FromResult(follower.State == ProjectionState.WaitingForLeadership));
+        ids.AddRange(await AppendAsync(h, streams: 1, perStream: 5, prefix: "x"));
+        await WaitUntilAsync(async () => (await LogProjection.ApplicationsAsync(h.Database)).Count == ids.Count);
+        Assert.Equal(ProjectionState.WaitingForLeadership, follower.State);
+
+        await stopLeader.CancelAsync();
+        await leaderRun;
+        ids.AddRange(await AppendAsync(h, streams: 1, perStream: 5, prefix: "y"));
+        await WaitUntilAsync(async () => follower.State == ProjectionState.Live
+                                         && (await LogProjection.ApplicationsAsync(h.Database)).Count == ids.Count);
+        await stopFollower.CancelAsync();
+        await followerRun;
+        Assert.All(await LogProjection.ApplicationsAsync(h.Database), x => Assert.Equal(1, x.Applications));
+    }
+}
