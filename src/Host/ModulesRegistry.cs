@@ -1,0 +1,24 @@
+using Triggers.Modular.Audit;
+using Triggers.Modular.Definitions;
+using Triggers.Modular.Executions;
+using Triggers.Modular.Temporal;
+using Triggers.Modular.Triggers;
+
+namespace Triggers.Modular.Host;
+
+/// <summary>The one place that wires modules in; each can be switched off with <c>Modules:{Name}:Enabled=false</c>.</summary>
+internal static class ModulesRegistry
+{
+    public static IServiceCollection AddModules(this IServiceCollection services, IConfiguration configuration)
+    {
+        if (Enabled(configuration, "Definitions")) services.AddDefinitionsModule(configuration);
+        if (Enabled(configuration, "Triggers")) services.AddTriggersModule(configuration);
+        if (Enabled(configuration, "Executions")) services.AddExecutionsModule(configuration);
+        if (Enabled(configuration, "Audit")) services.AddAuditModule(configuration);
+        if (Enabled(configuration, "Temporal")) services.AddTemporalModule(configuration);
+        return services;
+    }
+
+    private static bool Enabled(IConfiguration configuration, string module) =>
+        configuration.GetValue($"Modules:{module}:Enabled", defaultValue: true);
+}
