@@ -66,6 +66,8 @@ public sealed class StoreHarness : IAsyncDisposable
 
     public string? PostgresConnectionString => _pgDatabase?.ConnectionString;
 
+    public string? SqlitePath => _sqlitePath;
+
     private Task<(IEventStore Store, IStoreDatabase Database)> OpenPeerCoreAsync()
     {
         var database = OpenDatabase();
