@@ -96,30 +96,41 @@ public sealed class PostgresEventStore(PostgresStoreDatabase database, PostgresA
 
         int status;
         long current, txId, seq;
-        await using (var reader = await cmd.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false))
+        try
         {
+            await using var reader = await cmd.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
             await reader.ReadAsync(cancellationToken).ConfigureAwait(false);
             status = reader.GetInt32(0);
             current = reader.GetInt64(1);
             txId = reader.GetInt64(2);
             seq = reader.GetInt64(3);
         }
-
-        switch (status)
+        catch (PostgresException ex) when (ex.SqlState == PostgresErrorCodes.UniqueViolation && ex.ConstraintName == "events_event_id_key")
         {
-            case 0:
-                return new AppendResult(current, new GlobalPosition(txId, seq));
-            case 2:
-                throw new WrongExpectedRevisionException(stream, expected, current);
-            default:
-                var stored = (await connection.QueryAsync<StoredIdRow>(new CommandDefinition(
-                    "SELECT event_id AS EventId, stream_name AS StreamName, revision AS Revision, tx_id AS TxId, seq AS Seq " +
-                    "FROM event_store.events WHERE event_id = ANY(@ids)", new { ids }, tx, cancellationToken: cancellationToken)).ConfigureAwait(false))
-                    .Select(r => new IdempotenceRule.StoredId(r.EventId, r.StreamName, r.Revision, new GlobalPosition(r.TxId, r.Seq)))
-                    .ToList();
-                return IdempotenceRule.Evaluate(stream, expected, events, stored, current);
+            // A concurrent transaction committed one of these ids after our check (the unique index made us wait for
+            // it). Our transaction is aborted, so look at what it committed from a fresh connection.
+            await using var fresh = await database.DataSource.OpenConnectionAsync(cancellationToken).ConfigureAwait(false);
+            var revision = await fresh.ExecuteScalarAsync<long?>(new CommandDefinition(
+                "SELECT revision FROM event_store.streams WHERE stream_name = @stream", new { stream }, cancellationToken: cancellationToken))
+                .ConfigureAwait(false) ?? StreamRevision.None;
+            return IdempotenceRule.Evaluate(stream, expected, events, await StoredIdsAsync(fresh, null, ids, cancellationToken).ConfigureAwait(false), revision);
         }
+
+        return status switch
+        {
+            0 => new AppendResult(current, new GlobalPosition(txId, seq)),
+            2 => throw new WrongExpectedRevisionException(stream, expected, current),
+            _ => IdempotenceRule.Evaluate(stream, expected, events, await StoredIdsAsync(connection, tx, ids, cancellationToken).ConfigureAwait(false), current),
+        };
     }
+
+    private static async Task<List<IdempotenceRule.StoredId>> StoredIdsAsync(NpgsqlConnection connection, NpgsqlTransaction? tx, Guid[] ids,
+        CancellationToken cancellationToken) =>
+        (await connection.QueryAsync<StoredIdRow>(new CommandDefinition(
+            "SELECT event_id AS EventId, stream_name AS StreamName, revision AS Revision, tx_id AS TxId, seq AS Seq " +
+            "FROM event_store.events WHERE event_id = ANY(@ids)", new { ids }, tx, cancellationToken: cancellationToken)).ConfigureAwait(false))
+        .Select(r => new IdempotenceRule.StoredId(r.EventId, r.StreamName, r.Revision, new GlobalPosition(r.TxId, r.Seq)))
+        .ToList();
 
     public async Task<IReadOnlyList<RecordedEvent>> ReadStreamAsync(string stream, ReadDirection direction, long fromRevision,
         int maxCount, CancellationToken cancellationToken = default)
@@ -142,8 +153,11 @@ public sealed class PostgresEventStore(PostgresStoreDatabase database, PostgresA
         // One statement, so the page, the head and the held-back flag all come from one snapshot.
         var sql =
             "WITH x AS MATERIALIZED (SELECT pg_snapshot_xmin(pg_current_snapshot())::text::bigint AS xmin), " +
-            "h AS (SELECT hd.tx_id AS head_tx, hd.seq AS head_seq, " +
-            "EXISTS (SELECT 1 FROM event_store.events e WHERE e.tx_id >= x.xmin) AS held_back FROM x LEFT JOIN LATERAL " +
+            // MATERIALIZED: evaluated once, not once per page row. Held back ⇔ the newest row (committed, as we see it)
+            // belongs to a transaction at or above xmin: an index probe, where EXISTS(tx_id >= xmin) could scan the table.
+            "h AS MATERIALIZED (SELECT hd.tx_id AS head_tx, hd.seq AS head_seq, " +
+            "COALESCE((SELECT n.tx_id FROM event_store.events n ORDER BY n.tx_id DESC, n.seq DESC LIMIT 1) >= x.xmin, false) AS held_back " +
+            "FROM x LEFT JOIN LATERAL " +
             "(SELECT e.tx_id, e.seq FROM event_store.events e WHERE e.tx_id < x.xmin ORDER BY e.tx_id DESC, e.seq DESC LIMIT 1) hd ON true), " +
             $"page AS (SELECT {Columns} FROM event_store.events e, x WHERE (e.tx_id, e.seq) > (@c, @p) AND e.tx_id < x.xmin{where} " +
             "ORDER BY e.tx_id, e.seq LIMIT @max) " +
