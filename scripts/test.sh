@@ -30,6 +30,8 @@ provision_postgres() {
   pg_isready -h 127.0.0.1
   as_postgres psql -qtAc "SELECT 1 FROM pg_roles WHERE rolname = 'tm_test'" | grep -q 1 \
     || as_postgres psql -qc "CREATE ROLE tm_test LOGIN CREATEDB PASSWORD 'tm_test'"
+  # DROP DATABASE … WITH (FORCE) must be able to end an autovacuum worker that is visiting a test database.
+  as_postgres psql -qc "GRANT pg_signal_backend TO tm_test" >/dev/null
   # Databases left behind by an earlier run that was killed.
   for db in $(as_postgres psql -qtAc "SELECT datname FROM pg_database WHERE datname LIKE 'tm\_test\_%' OR datname LIKE 'tm\_bench\_%'"); do
     as_postgres psql -qc "DROP DATABASE IF EXISTS \"$db\" WITH (FORCE)" >/dev/null
