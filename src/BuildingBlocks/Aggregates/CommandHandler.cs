@@ -2,7 +2,10 @@ using Triggers.Modular.BuildingBlocks.EventStore;
 
 namespace Triggers.Modular.BuildingBlocks.Aggregates;
 
-public sealed record CommandResult<TState, TEvent>(TState State, IReadOnlyList<TEvent> NewEvents, long Revision, AppendResult? Append);
+/// <summary><see cref="WasReplay"/>: the command's deterministic event ids were already in the stream, so it had been
+/// applied before (a retry after a lost reply); nothing was decided or written, the state is the current one.</summary>
+public sealed record CommandResult<TState, TEvent>(TState State, IReadOnlyList<TEvent> NewEvents, long Revision, AppendResult? Append,
+    bool WasReplay = false);
 
 /// <summary>
 /// Load–decide–append: rebuilds the state from the stream, decides, and appends with the revision it read as the
@@ -16,7 +19,15 @@ public sealed class CommandHandler(IEventStore store, EventSerializer serializer
     public async Task<(TState State, long Revision)> LoadAsync<TState, TCommand, TEvent>(IDecider<TState, TCommand, TEvent> decider,
         string stream, CancellationToken cancellationToken = default)
     {
+        var (state, revision, _) = await LoadAsync(decider, stream, trackIds: false, cancellationToken).ConfigureAwait(false);
+        return (state, revision);
+    }
+
+    private async Task<(TState State, long Revision, HashSet<Guid>? Ids)> LoadAsync<TState, TCommand, TEvent>(
+        IDecider<TState, TCommand, TEvent> decider, string stream, bool trackIds, CancellationToken cancellationToken)
+    {
         ArgumentNullException.ThrowIfNull(decider);
+        var ids = trackIds ? new HashSet<Guid>() : null;
         var state = decider.Initial;
         var revision = StreamRevision.None;
         while (true)
@@ -26,9 +37,10 @@ public sealed class CommandHandler(IEventStore store, EventSerializer serializer
             {
                 state = decider.Evolve(state, (TEvent)serializer.Deserialize(e));
                 revision = e.Revision;
+                ids?.Add(e.EventId);
             }
 
-            if (page.Count < PageSize) return (state, revision);
+            if (page.Count < PageSize) return (state, revision, ids);
         }
     }
 
@@ -40,10 +52,13 @@ public sealed class CommandHandler(IEventStore store, EventSerializer serializer
     {
         ArgumentNullException.ThrowIfNull(decider);
         ArgumentOutOfRangeException.ThrowIfLessThan(maxAttempts, 1);
+        var deterministic = eventId is not null;
         eventId ??= _ => Guid.CreateVersion7();
         for (var attempt = 1; ; attempt++)
         {
-            var (state, revision) = await LoadAsync(decider, stream, cancellationToken).ConfigureAwait(false);
+            var (state, revision, ids) = await LoadAsync(decider, stream, deterministic, cancellationToken).ConfigureAwait(false);
+            if (ids is not null && ids.Contains(eventId(0)))
+                return new CommandResult<TState, TEvent>(state, [], revision, null, WasReplay: true);
             var events = decider.Decide(state, command);
             if (events.Count == 0) return new CommandResult<TState, TEvent>(state, events, revision, null);
 

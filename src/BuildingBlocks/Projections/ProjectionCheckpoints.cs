@@ -23,6 +23,15 @@ public static class ProjectionCheckpoints
         return new GlobalPosition(row.Commit, row.Prepare);
     }
 
+    /// <summary>Reads the stored checkpoint without writing (the idle check of a running projection).</summary>
+    public static async Task<GlobalPosition> ReadAsync(DbConnection connection, string name, CancellationToken cancellationToken)
+    {
+        var row = await connection.QuerySingleOrDefaultAsync<(long Commit, long Prepare)?>(new CommandDefinition(
+            "SELECT commit_position, prepare_position FROM projection_checkpoints WHERE name = @name",
+            new { name }, cancellationToken: cancellationToken)).ConfigureAwait(false);
+        return row is { } r ? new GlobalPosition(r.Commit, r.Prepare) : GlobalPosition.Start;
+    }
+
     /// <summary>Moves the checkpoint from <paramref name="expected"/> to <paramref name="next"/>; false if someone else moved it.</summary>
     public static async Task<bool> TryAdvanceAsync(DbConnection connection, DbTransaction transaction, string name,
         GlobalPosition expected, GlobalPosition next, CancellationToken cancellationToken)

@@ -56,8 +56,10 @@ public sealed class ProjectionHost : BackgroundService
         await using var connection = await database.OpenConnectionAsync(cancellationToken).ConfigureAwait(false);
         await ProjectionCheckpoints.LoadAsync(connection, projection.Name, cancellationToken).ConfigureAwait(false);
         await using var tx = await database.BeginWriteTransactionAsync(connection, cancellationToken).ConfigureAwait(false);
-        await projection.ResetAsync(new ProjectionContext(connection, tx, database.Dialect), cancellationToken).ConfigureAwait(false);
+        // Checkpoint first: its row lock makes a page transaction that is mid-flight either commit before our delete
+        // (whose snapshot then includes its rows) or fail its compare-and-set after we commit.
         await ProjectionCheckpoints.ResetAsync(connection, tx, projection.Name, cancellationToken).ConfigureAwait(false);
+        await projection.ResetAsync(new ProjectionContext(connection, tx, database.Dialect), cancellationToken).ConfigureAwait(false);
         await tx.CommitAsync(cancellationToken).ConfigureAwait(false);
     }
 }

@@ -99,7 +99,7 @@ public sealed class ProjectionRunner(IProjection projection, IEventStore store, 
                     checkpoint = slice.ScannedUpTo;
                     SetCheckpoint(checkpoint);
                 }
-                else if (await ProjectionCheckpoints.LoadAsync(leadership, projection.Name, cancellationToken).ConfigureAwait(false) != checkpoint)
+                else if (await ProjectionCheckpoints.ReadAsync(leadership, projection.Name, cancellationToken).ConfigureAwait(false) != checkpoint)
                 {
                     // Idle (each wake-up or poll): notice a reset made by an operator, here or on another host.
                     logger.LogInformation("Projection {Projection}: checkpoint was reset; rebuilding", projection.Name);

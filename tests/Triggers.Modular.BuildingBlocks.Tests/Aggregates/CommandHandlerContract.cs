@@ -86,6 +86,23 @@ public abstract class CommandHandlerContract
         Assert.Equal((3, 0L), await handler.LoadAsync(new Counter(100), "counter-d"));
     }
 
+    [Fact]
+    public async Task Given_a_command_with_deterministic_ids_that_was_applied_When_the_handler_is_called_again_Then_it_is_a_replay_and_writes_nothing()
+    {
+        await using var h = await StoreHarness.CreateAsync(Kind);
+        var handler = new CommandHandler(h.Store, Serializer);
+        Guid Ids(int i) => DeterministicId.Create("tenant-1/key-7", i);
+
+        var first = await handler.HandleAsync(new Counter(100), "counter-e", new Add(4), EventMetadata.Empty, Ids);
+        var again = await handler.HandleAsync(new Counter(100), "counter-e", new Add(4), EventMetadata.Empty, Ids);
+
+        Assert.False(first.WasReplay);
+        Assert.True(again.WasReplay);
+        Assert.Empty(again.NewEvents);
+        Assert.Equal((4, 0L), (again.State, again.Revision));
+        Assert.Single(await h.Store.ReadStreamAsync("counter-e", ReadDirection.Forward, 0, 10));
+    }
+
     /// <summary>Runs <c>race</c> once, right after the handler's first read, before its append.</summary>
     private sealed class RacingStore(IEventStore inner, Func<Task> race) : IEventStore
     {

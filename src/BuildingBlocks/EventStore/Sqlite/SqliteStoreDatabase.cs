@@ -39,9 +39,10 @@ public sealed class SqliteStoreDatabase : IStoreDatabase
             Pooling = true,
             DefaultTimeout = (int)options.BusyTimeout.TotalSeconds,
         }.ToString();
-        if (options.Synchronous is not ("NORMAL" or "FULL" or "EXTRA"))
-            throw new ArgumentException("Synchronous must be NORMAL, FULL or EXTRA.", nameof(options));
-        _pragmas = $"PRAGMA busy_timeout = {(int)options.BusyTimeout.TotalMilliseconds}; PRAGMA synchronous = {options.Synchronous}; PRAGMA foreign_keys = ON;";
+        var synchronous = options.Synchronous.ToUpperInvariant();
+        if (synchronous is not ("NORMAL" or "FULL" or "EXTRA"))
+            throw new ArgumentException($"EventStore:Sqlite:Synchronous is '{options.Synchronous}'; use NORMAL, FULL or EXTRA.", nameof(options));
+        _pragmas = $"PRAGMA busy_timeout = {(int)options.BusyTimeout.TotalMilliseconds}; PRAGMA synchronous = {synchronous}; PRAGMA foreign_keys = ON;";
         WriterGate = Gates.GetOrAdd(FullPath, _ => new SemaphoreSlim(1, 1));
         Signal = SignalFor(FullPath);
         using var connection = new SqliteConnection(_connectionString);

@@ -67,6 +67,7 @@ public static class AllSubscription
                 yield return slice;
             if (slice.ScannedUpTo > checkpoint) checkpoint = slice.ScannedUpTo;
             if (!slice.IsEnd) continue;
+            if (slice.HeldBack) EventStoreMetrics.HeldBackReads.Add(1);
 
             await WaitAsync(slice.HeldBack ? Task.Delay(HeldBackRetry, cancellationToken) : nextAppend, poll, cancellationToken)
                 .ConfigureAwait(false);

@@ -1,5 +1,6 @@
--- Event store on SQLite. One writer at a time (BEGIN IMMEDIATE), so AUTOINCREMENT positions are dense and in
--- commit order; AUTOINCREMENT (not plain rowid) so a position is never reused after a rollback.
+-- Event store on SQLite. One writer at a time (BEGIN IMMEDIATE), so positions are in commit order. A rolled-back
+-- append's values are handed out again, which is harmless: no reader ever saw them. AUTOINCREMENT (not plain rowid)
+-- so that a position is never reused after the highest row is deleted.
 CREATE TABLE es_streams (
     stream_name TEXT PRIMARY KEY,
     revision    INTEGER NOT NULL
