@@ -26,9 +26,17 @@ internal static class AppendValidation
                 throw new InvalidAppendException($"events[{i}].event_id {e.EventId} appears twice in one append.", $"events[{i}].event_id");
             if (string.IsNullOrWhiteSpace(e.Type) || e.Type.Length > 200)
                 throw new InvalidAppendException($"events[{i}].type must be 1–200 characters.", $"events[{i}].type");
+            RequireUnicode(e.Type, $"events[{i}].type");
             if (e.SchemaVersion < 1)
                 throw new InvalidAppendException($"events[{i}].schema_version must be 1 or more.", $"events[{i}].schema_version");
             ArgumentNullException.ThrowIfNull(e.Metadata);
+
+            RequireUnicode(e.Data, $"events[{i}].data");
+            RequireUnicode(e.Metadata.TenantId, $"events[{i}].metadata.tenant_id");
+            RequireUnicode(e.Metadata.Environment, $"events[{i}].metadata.environment");
+            RequireUnicode(e.Metadata.Actor, $"events[{i}].metadata.actor");
+            RequireUnicode(e.Metadata.CorrelationId, $"events[{i}].metadata.correlation_id");
+            RequireUnicode(e.Metadata.CausationId, $"events[{i}].metadata.causation_id");
 
             var size = Encoding.UTF8.GetByteCount(e.Data ?? string.Empty) + MetadataSize(e.Metadata);
             if (size > options.MaxEventSizeBytes)
@@ -36,6 +44,23 @@ internal static class AppendValidation
                     $"events[{i}] is {size} bytes; the limit is {options.MaxEventSizeBytes} bytes.", $"events[{i}].data");
             if (!IsJson(e.Data))
                 throw new InvalidAppendException($"events[{i}].data is not valid JSON.", $"events[{i}].data");
+        }
+    }
+
+    /// <summary>Strict UTF-8: a lone surrogate has no encoding, and would otherwise be replaced by U+FFFD (SQLite)
+    /// or fail deep inside the driver (PostgreSQL).</summary>
+    private static readonly UTF8Encoding StrictUtf8 = new(encoderShouldEmitUTF8Identifier: false, throwOnInvalidBytes: true);
+
+    private static void RequireUnicode(string? text, string field)
+    {
+        if (text is null) return;
+        try
+        {
+            StrictUtf8.GetByteCount(text);
+        }
+        catch (EncoderFallbackException)
+        {
+            throw new InvalidAppendException($"{field} is not valid Unicode text (it contains a lone surrogate).", field);
         }
     }
 

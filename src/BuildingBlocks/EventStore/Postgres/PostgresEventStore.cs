@@ -136,6 +136,7 @@ public sealed class PostgresEventStore(PostgresStoreDatabase database, PostgresA
         int maxCount, CancellationToken cancellationToken = default)
     {
         StreamName.Validate(stream);
+        ArgumentOutOfRangeException.ThrowIfLessThan(maxCount, 1);
         var sql = direction == ReadDirection.Forward
             ? $"SELECT {Columns} FROM event_store.events e WHERE e.stream_name = @stream AND e.revision >= @from ORDER BY e.revision LIMIT @max"
             : $"SELECT {Columns} FROM event_store.events e WHERE e.stream_name = @stream AND e.revision <= @from ORDER BY e.revision DESC LIMIT @max";
@@ -148,6 +149,7 @@ public sealed class PostgresEventStore(PostgresStoreDatabase database, PostgresA
     public async Task<AllSlice> ReadAllForwardAsync(GlobalPosition after, int maxCount, AllFilter? filter = null,
         CancellationToken cancellationToken = default)
     {
+        ArgumentOutOfRangeException.ThrowIfLessThan(maxCount, 1);
         var parameters = new DynamicParameters(new { c = after.Commit, p = after.Prepare, max = maxCount });
         var where = FilterSql(filter, parameters);
         // One statement, so the page, the head and the held-back flag all come from one snapshot.

@@ -108,6 +108,7 @@ public sealed class SqliteEventStore(SqliteStoreDatabase database, EventStoreOpt
         int maxCount, CancellationToken cancellationToken = default)
     {
         StreamName.Validate(stream);
+        ArgumentOutOfRangeException.ThrowIfLessThan(maxCount, 1);
         var sql = direction == ReadDirection.Forward
             ? $"SELECT {Columns} FROM es_events WHERE stream_name = @stream AND revision >= @from ORDER BY revision LIMIT @max"
             : $"SELECT {Columns} FROM es_events WHERE stream_name = @stream AND revision <= @from ORDER BY revision DESC LIMIT @max";
@@ -120,6 +121,7 @@ public sealed class SqliteEventStore(SqliteStoreDatabase database, EventStoreOpt
     public async Task<AllSlice> ReadAllForwardAsync(GlobalPosition after, int maxCount, AllFilter? filter = null,
         CancellationToken cancellationToken = default)
     {
+        ArgumentOutOfRangeException.ThrowIfLessThan(maxCount, 1);
         var parameters = new DynamicParameters(new { after = after.Commit, max = maxCount });
         var where = FilterSql(filter, parameters);
         // One statement, one snapshot: the head is read in the same snapshot as the page.
