@@ -1,0 +1,203 @@
+using System.Globalization;
+using System.Runtime.InteropServices;
+using System.Text;
+
+namespace Triggers.Modular.Bench;
+
+internal sealed record BenchOptions(
+    TimeSpan Duration,
+    TimeSpan Warmup,
+    string PostgresAdmin,
+    bool RunSqlite,
+    bool RunPostgres,
+    int[] WriterCounts,
+    long ReadEvents)
+{
+    public const string DefaultPostgres = "Host=127.0.0.1;Port=5432;Username=tm_test;Password=tm_test;Database=postgres";
+
+    public static BenchOptions Parse(string[] args)
+    {
+        double seconds = 5, warmup = 1;
+        var postgres = Environment.GetEnvironmentVariable("TM_BENCH_POSTGRES") ?? DefaultPostgres;
+        string? only = null;
+        int[] writers = [1, 16];
+        long readEvents = 100_000;
+        for (var i = 0; i < args.Length; i++)
+        {
+            string Value() => i + 1 < args.Length ? args[++i] : throw new ArgumentException($"{args[i]} needs a value.");
+            switch (args[i])
+            {
+                case "--seconds": seconds = double.Parse(Value(), CultureInfo.InvariantCulture); break;
+                case "--warmup": warmup = double.Parse(Value(), CultureInfo.InvariantCulture); break;
+                case "--postgres": postgres = Value(); break;
+                case "--only": only = Value().ToLowerInvariant(); break;
+                case "--writers": writers = Value().Split(',').Select(w => int.Parse(w, CultureInfo.InvariantCulture)).ToArray(); break;
+                case "--read-events": readEvents = long.Parse(Value(), CultureInfo.InvariantCulture); break;
+                case "-h" or "--help":
+                    throw new ArgumentException("help");
+                default:
+                    throw new ArgumentException($"Unknown argument '{args[i]}'.");
+            }
+        }
+
+        if (only is not (null or "sqlite" or "postgres"))
+            throw new ArgumentException("--only takes sqlite or postgres.");
+        if (seconds <= 0 || warmup < 0 || writers.Length == 0 || writers.Any(w => w < 1))
+            throw new ArgumentException("--seconds must be > 0, --warmup ≥ 0, --writers a list of counts ≥ 1.");
+        return new BenchOptions(TimeSpan.FromSeconds(seconds), TimeSpan.FromSeconds(warmup), postgres,
+            only is null or "sqlite", only is null or "postgres", writers, readEvents);
+    }
+}
+
+internal static class Program
+{
+    private const string Usage = """
+        Event-store benchmark (docs/benchmarks.md).
+          dotnet run -c Release --project bench/Triggers.Modular.Bench -- [options]
+            --seconds N        measured seconds per phase (default 5)
+            --warmup N         warm-up seconds per phase, not measured (default 1)
+            --postgres "CS"    admin connection string (default env TM_BENCH_POSTGRES, else the local tm_test role);
+                               the bench creates and drops its own database tm_bench_<guid>
+            --only sqlite|postgres
+            --writers 1,16     concurrent writer counts for the write phases (default 1,16)
+            --read-events N    $all is filled to at least N events before the read phases (default 100000)
+        """;
+
+    public static async Task<int> Main(string[] args)
+    {
+        BenchOptions o;
+        try
+        {
+            o = BenchOptions.Parse(args);
+        }
+        catch (Exception ex) when (ex is ArgumentException or FormatException or OverflowException)
+        {
+            if (ex.Message != "help") Console.Error.WriteLine(ex.Message);
+            Console.Error.WriteLine(Usage);
+            return ex.Message == "help" ? 0 : 2;
+        }
+
+#if DEBUG
+        Console.Error.WriteLine("WARNING: Debug build; figures are meaningless. Run with -c Release.");
+#endif
+        var environment = new Dictionary<string, string>
+        {
+            ["Date (UTC)"] = DateTime.UtcNow.ToString("yyyy-MM-dd HH:mm", CultureInfo.InvariantCulture),
+            ["Machine"] = $"{Environment.ProcessorCount} logical CPUs ({CpuModel()}), {MemoryGiB()} GiB RAM, {RuntimeInformation.OSDescription}",
+            [".NET"] = $"{RuntimeInformation.FrameworkDescription}, server GC {System.Runtime.GCSettings.IsServerGC}",
+            ["Phases"] = $"warm-up {o.Warmup.TotalSeconds:0.#} s + measured {o.Duration.TotalSeconds:0.#} s each; writers {string.Join("/", o.WriterCounts)}",
+        };
+        var results = new List<PhaseResult>();
+
+        if (o.RunPostgres)
+        {
+            try
+            {
+                await new PostgresBench(o, results, environment).RunAsync();
+            }
+            catch (Exception ex) when (ex is Npgsql.NpgsqlException or System.Net.Sockets.SocketException or InvalidOperationException)
+            {
+                Console.Error.WriteLine($"[postgres] skipped: {ex.Message}");
+                environment["PostgreSQL"] = $"not run: {ex.Message}";
+            }
+        }
+
+        if (o.RunSqlite)
+            await new SqliteBench(o, results, environment).RunAsync();
+
+        Console.WriteLine(Report(environment, results));
+        return 0;
+    }
+
+    private static string Report(Dictionary<string, string> environment, List<PhaseResult> results)
+    {
+        var sb = new StringBuilder();
+        sb.AppendLine("## Environment").AppendLine();
+        foreach (var (key, value) in environment) sb.AppendLine(CultureInfo.InvariantCulture, $"- {key}: {value}");
+
+        sb.AppendLine().AppendLine("## Results").AppendLine();
+        sb.AppendLine("| Backend | Scenario | Writers | Ops | Events | ops/s | events/s | p50 ms | p99 ms | CPU µs/op: bench + other | Notes |");
+        sb.AppendLine("|---|---|--:|--:|--:|--:|--:|--:|--:|--:|---|");
+        foreach (var r in results)
+        {
+            if (r.Error is not null)
+            {
+                sb.AppendLine(CultureInfo.InvariantCulture, $"| {r.Backend} | {r.Scenario} | {r.Writers} | – | – | – | – | – | – | – | FAILED: {r.Error} |");
+                continue;
+            }
+
+            var latency = r.P50Ms > 0 ? $"{r.P50Ms:0.00} | {r.P99Ms:0.00}" : "– | –";
+            var cpu = r.ClientCpuUsPerOp <= 0 ? "–"
+                : r.OtherCpuUsPerOp is { } other ? $"{r.ClientCpuUsPerOp:N0} + {other:N0}" : $"{r.ClientCpuUsPerOp:N0}";
+            sb.AppendLine(CultureInfo.InvariantCulture,
+                $"| {r.Backend} | {r.Scenario} | {r.Writers} | {r.Ops:N0} | {r.Events:N0} | {r.OpsPerSecond:N0} | {r.EventsPerSecond:N0} | {latency} | {cpu} | {r.Note} |");
+        }
+
+        var checks = new List<(string Name, double? Value, double Target, string Unit)>();
+        sb.AppendLine().AppendLine("## Ratios").AppendLine();
+        foreach (var writers in results.Select(r => r.Writers).Distinct().Order())
+        {
+            var raw = Find(results, "PostgreSQL", "raw INSERT, 1 row, autocommit", writers);
+            var single = Find(results, "PostgreSQL", "event store: 1-event appends", writers);
+            if (raw is null || single is null) continue;
+            var ratio = single.EventsPerSecond / raw.EventsPerSecond;
+            sb.AppendLine(CultureInfo.InvariantCulture,
+                $"- PostgreSQL 1-event appends / raw INSERT @{writers}: {single.EventsPerSecond:N0} / {raw.EventsPerSecond:N0} = **{ratio:0.00}**");
+            checks.Add(($"PostgreSQL 1-event appends @{writers} ≥ 0.7 × raw INSERT @{writers}", ratio, 0.7, "×"));
+        }
+
+        foreach (var writers in results.Select(r => r.Writers).Distinct().Order())
+        {
+            var raw = Find(results, "PostgreSQL", "raw INSERT … SELECT unnest", writers);
+            var batch = Find(results, "PostgreSQL", $"event store: {StorePhases.BatchSize}-event appends", writers);
+            if (raw is null || batch is null) continue;
+            sb.AppendLine(CultureInfo.InvariantCulture,
+                $"- PostgreSQL {StorePhases.BatchSize}-event appends / raw {StorePhases.BatchSize}-row INSERT @{writers}: {batch.EventsPerSecond:N0} / {raw.EventsPerSecond:N0} = **{batch.EventsPerSecond / raw.EventsPerSecond:0.00}** (diagnostic)");
+        }
+
+        foreach (var backend in new[] { "PostgreSQL", "SQLite" })
+        {
+            foreach (var r in results.Where(r => r.Backend == backend && r.Error is null
+                         && r.Scenario == $"event store: {StorePhases.BatchSize}-event appends" && !r.Note.Contains("FULL", StringComparison.Ordinal)))
+                checks.Add(($"{backend} {StorePhases.BatchSize}-event appends @{r.Writers} ≥ 20,000 events/s", r.EventsPerSecond, 20_000, "events/s"));
+        }
+
+        foreach (var r in results.Where(r => r.Scenario.StartsWith("$all read", StringComparison.Ordinal) && r.Error is null
+                                             && !r.Note.StartsWith("diagnostic", StringComparison.Ordinal)))
+            checks.Add(($"{r.Backend} {r.Scenario} ≥ 100,000 events/s", r.EventsPerSecond, 100_000, "events/s"));
+
+        sb.AppendLine().AppendLine("## Targets (measured, not asserted)").AppendLine();
+        sb.AppendLine("| Target | Measured | Result |").AppendLine("|---|--:|---|");
+        foreach (var (name, value, target, unit) in checks)
+        {
+            var measured = unit == "×" ? $"{value:0.00}×" : $"{value:N0} {unit}";
+            sb.AppendLine(CultureInfo.InvariantCulture, $"| {name} | {measured} | {(value >= target ? "PASS" : "FAIL")} |");
+        }
+
+        return sb.ToString();
+    }
+
+    private static PhaseResult? Find(List<PhaseResult> results, string backend, string scenarioPrefix, int writers) =>
+        results.FirstOrDefault(r => r.Backend == backend && r.Writers == writers && r.Error is null
+                                    && r.Scenario.StartsWith(scenarioPrefix, StringComparison.Ordinal) && r.EventsPerSecond > 0);
+
+    private static string CpuModel()
+    {
+        try
+        {
+            var line = File.ReadLines("/proc/cpuinfo").FirstOrDefault(l => l.StartsWith("model name", StringComparison.Ordinal));
+            return line is null ? RuntimeInformation.ProcessArchitecture.ToString() : line[(line.IndexOf(':', StringComparison.Ordinal) + 1)..].Trim();
+        }
+        catch (IOException)
+        {
+            return RuntimeInformation.ProcessArchitecture.ToString();
+        }
+        catch (UnauthorizedAccessException)
+        {
+            return RuntimeInformation.ProcessArchitecture.ToString();
+        }
+    }
+
+    private static string MemoryGiB() =>
+        (GC.GetGCMemoryInfo().TotalAvailableMemoryBytes / (1024.0 * 1024 * 1024)).ToString("0.#", CultureInfo.InvariantCulture);
+}
