@@ -42,8 +42,7 @@ public static class EventStoreRegistration
                 var connectionString = section["Postgres:ConnectionString"] ?? configuration.GetConnectionString("Postgres")
                     ?? throw new InvalidOperationException(
                         "EventStore:Provider is 'postgres' but neither EventStore:Postgres:ConnectionString nor ConnectionStrings:Postgres is set.");
-                services.AddSingleton(sp => new NpgsqlDataSourceBuilder(connectionString)
-                    .UseLoggerFactory(sp.GetRequiredService<ILoggerFactory>()).Build());
+                services.AddSingleton(sp => PostgresStoreDatabase.CreateDataSource(connectionString, sp.GetRequiredService<ILoggerFactory>()));
                 services.AddSingleton<PostgresStoreDatabase>();
                 services.AddSingleton<IStoreDatabase>(sp => sp.GetRequiredService<PostgresStoreDatabase>());
                 services.AddSingleton(sp => new PostgresAppendSignal(sp.GetRequiredService<NpgsqlDataSource>(),

@@ -61,7 +61,7 @@ public sealed class StoreHarness : IAsyncDisposable
     public async Task<IEventStore> OpenPeerAsync() => (await OpenPeerCoreAsync()).Store;
 
     public IStoreDatabase OpenDatabase() => Kind == StoreKind.Postgres
-        ? Own(new PostgresStoreDatabase(NpgsqlDataSource.Create(_pgDatabase!.ConnectionString)))
+        ? Own(new PostgresStoreDatabase(PostgresStoreDatabase.CreateDataSource(_pgDatabase!.ConnectionString)))
         : new SqliteStoreDatabase(new SqliteStoreOptions { Path = _sqlitePath! });
 
     public string? PostgresConnectionString => _pgDatabase?.ConnectionString;
