@@ -34,37 +34,84 @@ internal sealed record PhaseResult(
     /// <summary>CPU time of this process per operation (warm-up included).</summary>
     public double ClientCpuUsPerOp { get; init; }
 
-    /// <summary>CPU time of everything else on the machine per operation: the database server, mostly (Linux only).</summary>
-    public double? OtherCpuUsPerOp { get; init; }
+    /// <summary>CPU time of the PostgreSQL processes serving the bench database, per operation (Linux only).</summary>
+    public double? ServerCpuUsPerOp { get; init; }
+
+    /// <summary>Share of the machine's CPU used by anything else during the phase (other work on the machine).</summary>
+    public double? ForeignCpuShare { get; init; }
 }
 
-/// <summary>CPU time of this process and of the whole machine (from /proc/stat, when there is one).</summary>
-internal readonly record struct CpuSample(TimeSpan Process, TimeSpan? Machine)
+/// <summary>
+/// CPU time of this process, of the PostgreSQL processes that serve <see cref="PostgresDatabase"/> (its backends and
+/// the server's auxiliary processes), and of the whole machine; from /proc on Linux, process only elsewhere.
+/// </summary>
+internal readonly record struct CpuSample(TimeSpan Process, TimeSpan? Server, TimeSpan? Machine, long Timestamp)
 {
+    /// <summary>The bench database whose backends count as "server"; null outside the PostgreSQL phases.</summary>
+    public static string? PostgresDatabase { get; set; }
+
+    private const double Hz = 100; // USER_HZ
+
     public static CpuSample Take()
     {
         var process = System.Diagnostics.Process.GetCurrentProcess().TotalProcessorTime;
-        TimeSpan? machine = null;
+        TimeSpan? machine = null, server = null;
         try
         {
-            // "cpu  user nice system idle iowait irq softirq steal ..." in USER_HZ (100 per second on Linux).
+            // "cpu  user nice system idle iowait irq softirq steal ..."
             var fields = File.ReadLines("/proc/stat").First().Split(' ', StringSplitOptions.RemoveEmptyEntries);
-            var busy = new[] { 1, 2, 3, 6, 7, 8 }.Sum(i => long.Parse(fields[i], System.Globalization.CultureInfo.InvariantCulture));
-            machine = TimeSpan.FromSeconds(busy / 100.0);
+            machine = TimeSpan.FromSeconds(new[] { 1, 2, 3, 6, 7, 8 }.Sum(i => long.Parse(fields[i], System.Globalization.CultureInfo.InvariantCulture)) / Hz);
+            server = PostgresDatabase is null ? TimeSpan.Zero : ServerCpu(PostgresDatabase);
         }
         catch (Exception ex) when (ex is IOException or UnauthorizedAccessException or FormatException or IndexOutOfRangeException)
         {
             // Not Linux: only the process figure.
         }
 
-        return new CpuSample(process, machine);
+        return new CpuSample(process, server, machine, Stopwatch.GetTimestamp());
     }
 
-    public (TimeSpan Client, TimeSpan? Other) Since(CpuSample before)
+    /// <summary>Backends titled "postgres: …: user {database} host(port) …" plus auxiliary processes (no client address).</summary>
+    private static TimeSpan ServerCpu(string database)
+    {
+        long ticks = 0;
+        foreach (var dir in Directory.EnumerateDirectories("/proc"))
+        {
+            var pid = Path.GetFileName(dir);
+            if (pid.Length == 0 || !char.IsAsciiDigit(pid[0])) continue;
+            try
+            {
+                var title = File.ReadAllText(Path.Combine(dir, "cmdline")).Replace('\0', ' ');
+                if (!title.StartsWith("postgres: ", StringComparison.Ordinal)) continue;
+                var isClient = title.Contains("127.0.0.1(", StringComparison.Ordinal) || title.Contains("[local]", StringComparison.Ordinal)
+                               || title.Contains("autovacuum worker", StringComparison.Ordinal);
+                if (isClient && !title.Contains($" {database} ", StringComparison.Ordinal)
+                             && !title.EndsWith($" {database}", StringComparison.Ordinal)) continue;
+                var stat = File.ReadAllText(Path.Combine(dir, "stat"));
+                var f = stat[(stat.LastIndexOf(')') + 2)..].Split(' ');
+                // After "pid (comm) ": state is f[0], so utime (field 14) is f[11] and stime (15) f[12].
+                ticks += long.Parse(f[11], System.Globalization.CultureInfo.InvariantCulture) + long.Parse(f[12], System.Globalization.CultureInfo.InvariantCulture);
+            }
+            catch (Exception ex) when (ex is IOException or UnauthorizedAccessException or FormatException)
+            {
+                // The process ended meanwhile.
+            }
+        }
+
+        return TimeSpan.FromSeconds(ticks / Hz);
+    }
+
+    /// <summary>(bench, server, foreign share of all CPUs) between two samples.</summary>
+    public (TimeSpan Client, TimeSpan? Server, double? ForeignShare) Since(CpuSample before)
     {
         var client = Process - before.Process;
-        TimeSpan? other = Machine is { } m && before.Machine is { } b ? (m - b) - client : null;
-        return (client, other is { } o && o < TimeSpan.Zero ? TimeSpan.Zero : other);
+        if (Machine is not { } m || before.Machine is not { } b || Server is not { } s || before.Server is not { } bs)
+            return (client, null, null);
+        var server = s - bs;
+        var foreign = (m - b) - client - server;
+        var capacity = Stopwatch.GetElapsedTime(before.Timestamp, Timestamp).TotalSeconds * Environment.ProcessorCount;
+        var share = capacity > 0 ? Math.Max(0, foreign.TotalSeconds) / capacity : 0;
+        return (client, PostgresDatabase is null ? null : server, share);
     }
 }
 
@@ -136,7 +183,7 @@ internal static class Phase
             foreach (var loop in loops) await loop.DisposeAsync();
         }
 
-        var (clientCpu, otherCpu) = CpuSample.Take().Since(cpu);
+        var (clientCpu, serverCpu, foreignShare) = CpuSample.Take().Since(cpu);
         var all = latencies.SelectMany(l => l).ToArray();
         Array.Sort(all);
         var seconds = duration.TotalSeconds;
@@ -153,7 +200,8 @@ internal static class Phase
             TotalOps = totalOps.Sum(),
             TotalEvents = totalEvents.Sum(),
             ClientCpuUsPerOp = totalOps.Sum() > 0 ? clientCpu.TotalMicroseconds / totalOps.Sum() : 0,
-            OtherCpuUsPerOp = totalOps.Sum() > 0 && otherCpu is { } other ? other.TotalMicroseconds / totalOps.Sum() : null,
+            ServerCpuUsPerOp = totalOps.Sum() > 0 && serverCpu is { } server ? server.TotalMicroseconds / totalOps.Sum() : null,
+            ForeignCpuShare = foreignShare,
         };
     }
 

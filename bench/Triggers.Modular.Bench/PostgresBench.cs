@@ -62,6 +62,7 @@ internal sealed class PostgresBench(BenchOptions o, List<PhaseResult> results, D
         }
 
         Console.Error.WriteLine($"[postgres] created database {name}");
+        CpuSample.PostgresDatabase = name;
         try
         {
             var connectionString = new NpgsqlConnectionStringBuilder(adminConnectionString) { Database = name }.ConnectionString;
@@ -69,6 +70,7 @@ internal sealed class PostgresBench(BenchOptions o, List<PhaseResult> results, D
         }
         finally
         {
+            CpuSample.PostgresDatabase = null;
             NpgsqlConnection.ClearAllPools();
             await using var admin = new NpgsqlConnection(adminConnectionString);
             await admin.OpenAsync();
@@ -80,8 +82,8 @@ internal sealed class PostgresBench(BenchOptions o, List<PhaseResult> results, D
 
     private async Task RunInAsync(string connectionString)
     {
-        // As the host builds it (EventStoreRegistration): a data source from the plain connection string.
-        var dataSource = NpgsqlDataSource.Create(connectionString);
+        // As the host builds it (EventStoreRegistration): No Reset On Close, see RunWithPoolResetAsync.
+        var dataSource = PostgresStoreDatabase.CreateDataSource(connectionString);
         var database = new PostgresStoreDatabase(dataSource);
         var signal = new PostgresAppendSignal(dataSource, NullLogger.Instance);
         try
@@ -97,15 +99,35 @@ internal sealed class PostgresBench(BenchOptions o, List<PhaseResult> results, D
                     w => RawWriterAsync(dataSource, w, batch: 1, pooled: false), "own connection per writer"));
             foreach (var writers in o.WriterCounts)
                 await AddAsync(dataSource, () => Phase.RunAsync(Backend, "raw INSERT, 1 row, pool open/close per insert", writers, o.Warmup, o.Duration,
-                    w => RawWriterAsync(dataSource, w, batch: 1, pooled: true), "diagnostic: as the store opens connections"));
+                    w => RawWriterAsync(dataSource, w, batch: 1, pooled: true), "diagnostic: as the store opens connections (same data source)"));
             foreach (var writers in o.WriterCounts)
                 await AddAsync(dataSource, () => Phase.RunAsync(Backend, $"raw INSERT … SELECT unnest, {StorePhases.BatchSize} rows", writers, o.Warmup, o.Duration,
                     w => RawWriterAsync(dataSource, w, batch: StorePhases.BatchSize, pooled: false), "diagnostic: batch ceiling"));
 
+            // First on the fresh database, as a new deployment starts: each pooled connection caches the plans of
+            // event_store.append_events on its first call, while the table is still empty.
+            const string fresh = "diagnostic: fresh database, function plans cached while event_store.events was empty";
             foreach (var writers in o.WriterCounts)
-                await AddAsync(dataSource, () => StorePhases.AppendAsync(o, Backend, "event store: 1-event appends", store, writers, 1));
+                await AddAsync(dataSource, () => StorePhases.AppendAsync(o, Backend, "event store: 1-event appends, fresh database", store, writers, 1, fresh));
             foreach (var writers in o.WriterCounts)
-                await AddAsync(dataSource, () => StorePhases.AppendAsync(o, Backend, $"event store: {StorePhases.BatchSize}-event appends", store, writers, StorePhases.BatchSize));
+                await AddAsync(dataSource, () => StorePhases.AppendAsync(o, Backend, $"event store: {StorePhases.BatchSize}-event appends, fresh database",
+                    store, writers, StorePhases.BatchSize, fresh));
+
+            // Steady state: ANALYZE (what autovacuum does within a minute or so) invalidates the cached plans; the next
+            // call re-plans against the real table. These are the rows the targets are judged on.
+            await using (var analyze = dataSource.CreateCommand("ANALYZE event_store.events; ANALYZE event_store.streams"))
+                await analyze.ExecuteNonQueryAsync();
+            const string steady = "steady state: after ANALYZE";
+            foreach (var writers in o.WriterCounts)
+                await AddAsync(dataSource, () => StorePhases.AppendAsync(o, Backend, "event store: 1-event appends", store, writers, 1, steady));
+            foreach (var writers in o.WriterCounts)
+                await AddAsync(dataSource, () => StorePhases.AppendAsync(o, Backend, $"event store: {StorePhases.BatchSize}-event appends", store, writers,
+                    StorePhases.BatchSize, steady));
+
+            // Diagnostic: the same store over a data source with Npgsql's default pool reset. Npgsql then resets a pooled
+            // connection (DISCARD ALL) when it is next used; DISCARD ALL includes DISCARD PLANS, which throws away the
+            // cached plans of event_store.append_events, so each append re-plans every statement of the function.
+            await RunWithPoolResetAsync(connectionString, dataSource);
 
             var existing = await CountAsync(dataSource);
             var fill = await StorePhases.FillAsync(Backend, store, existing, o.ReadEvents);
@@ -117,7 +139,28 @@ internal sealed class PostgresBench(BenchOptions o, List<PhaseResult> results, D
                 await vacuum.ExecuteNonQueryAsync();
             results.Add(await StorePhases.ReadAllPagingAsync(o, Backend, store, total));
             results.Add(await StorePhases.ReadAllSubscriptionAsync(o, Backend, store, total));
-            results.Add(await PostgresReadFix.PhaseAsync(o, dataSource, total));
+        }
+        finally
+        {
+            await signal.DisposeAsync();
+            await database.DisposeAsync();
+        }
+    }
+
+    private async Task RunWithPoolResetAsync(string connectionString, NpgsqlDataSource probe)
+    {
+        var withReset = NpgsqlDataSource.Create(connectionString);
+        var database = new PostgresStoreDatabase(withReset);
+        var signal = new PostgresAppendSignal(withReset, NullLogger.Instance);
+        try
+        {
+            var store = new PostgresEventStore(database, signal, new EventStoreOptions(), TimeProvider.System);
+            const string note = "diagnostic: same store on NpgsqlDataSource.Create(connection string), i.e. with Npgsql's pool reset";
+            foreach (var writers in o.WriterCounts)
+                await AddAsync(probe, () => StorePhases.AppendAsync(o, Backend, "event store: 1-event appends, with pool reset", store, writers, 1, note));
+            foreach (var writers in o.WriterCounts)
+                await AddAsync(probe, () => StorePhases.AppendAsync(o, Backend, $"event store: {StorePhases.BatchSize}-event appends, with pool reset", store,
+                    writers, StorePhases.BatchSize, note));
         }
         finally
         {
@@ -271,6 +314,8 @@ internal sealed class PostgresBench(BenchOptions o, List<PhaseResult> results, D
         }
 
         environment["PostgreSQL settings"] = string.Join(", ", settings);
-        environment["Npgsql pool"] = $"Max Pool Size={new NpgsqlConnectionStringBuilder(dataSource.ConnectionString).MaxPoolSize}";
+        var settingsInUse = new NpgsqlConnectionStringBuilder(dataSource.ConnectionString);
+        environment["Npgsql data source (store and raw phases)"] =
+            $"PostgresStoreDatabase.CreateDataSource: Max Pool Size={settingsInUse.MaxPoolSize}, No Reset On Close={settingsInUse.NoResetOnClose}";
     }
 }

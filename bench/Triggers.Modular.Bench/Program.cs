@@ -116,7 +116,7 @@ internal static class Program
         foreach (var (key, value) in environment) sb.AppendLine(CultureInfo.InvariantCulture, $"- {key}: {value}");
 
         sb.AppendLine().AppendLine("## Results").AppendLine();
-        sb.AppendLine("| Backend | Scenario | Writers | Ops | Events | ops/s | events/s | p50 ms | p99 ms | CPU µs/op: bench + other | Notes |");
+        sb.AppendLine("| Backend | Scenario | Writers | Ops | Events | ops/s | events/s | p50 ms | p99 ms | CPU µs/op: bench + PostgreSQL | Notes |");
         sb.AppendLine("|---|---|--:|--:|--:|--:|--:|--:|--:|--:|---|");
         foreach (var r in results)
         {
@@ -128,16 +128,18 @@ internal static class Program
 
             var latency = r.P50Ms > 0 ? $"{r.P50Ms:0.00} | {r.P99Ms:0.00}" : "– | –";
             var cpu = r.ClientCpuUsPerOp <= 0 ? "–"
-                : r.OtherCpuUsPerOp is { } other ? $"{r.ClientCpuUsPerOp:N0} + {other:N0}" : $"{r.ClientCpuUsPerOp:N0}";
+                : r.ServerCpuUsPerOp is { } server ? $"{r.ClientCpuUsPerOp:N0} + {server:N0}" : $"{r.ClientCpuUsPerOp:N0}";
+            var note = r.ForeignCpuShare is > 0.10
+                ? $"{r.Note}; ⚠ other load on the machine: {r.ForeignCpuShare:P0} of all CPU" : r.Note;
             sb.AppendLine(CultureInfo.InvariantCulture,
-                $"| {r.Backend} | {r.Scenario} | {r.Writers} | {r.Ops:N0} | {r.Events:N0} | {r.OpsPerSecond:N0} | {r.EventsPerSecond:N0} | {latency} | {cpu} | {r.Note} |");
+                $"| {r.Backend} | {r.Scenario} | {r.Writers} | {r.Ops:N0} | {r.Events:N0} | {r.OpsPerSecond:N0} | {r.EventsPerSecond:N0} | {latency} | {cpu} | {note} |");
         }
 
         var checks = new List<(string Name, double? Value, double Target, string Unit)>();
         sb.AppendLine().AppendLine("## Ratios").AppendLine();
         foreach (var writers in results.Select(r => r.Writers).Distinct().Order())
         {
-            var raw = Find(results, "PostgreSQL", "raw INSERT, 1 row, autocommit", writers);
+            var raw = Find(results, "PostgreSQL", "raw INSERT, 1 row, autocommit (ceiling)", writers);
             var single = Find(results, "PostgreSQL", "event store: 1-event appends", writers);
             if (raw is null || single is null) continue;
             var ratio = single.EventsPerSecond / raw.EventsPerSecond;
@@ -148,7 +150,25 @@ internal static class Program
 
         foreach (var writers in results.Select(r => r.Writers).Distinct().Order())
         {
-            var raw = Find(results, "PostgreSQL", "raw INSERT … SELECT unnest", writers);
+            var raw = Find(results, "PostgreSQL", "raw INSERT, 1 row, autocommit (ceiling)", writers);
+            var single = Find(results, "PostgreSQL", "event store: 1-event appends, fresh database", writers);
+            if (raw is null || single is null) continue;
+            sb.AppendLine(CultureInfo.InvariantCulture,
+                $"- PostgreSQL 1-event appends on the fresh database / raw INSERT @{writers}: {single.EventsPerSecond:N0} / {raw.EventsPerSecond:N0} = **{single.EventsPerSecond / raw.EventsPerSecond:0.00}** (diagnostic)");
+        }
+
+        foreach (var writers in results.Select(r => r.Writers).Distinct().Order())
+        {
+            var raw = Find(results, "PostgreSQL", "raw INSERT, 1 row, autocommit (ceiling)", writers);
+            var single = Find(results, "PostgreSQL", "event store: 1-event appends, with pool reset", writers);
+            if (raw is null || single is null) continue;
+            sb.AppendLine(CultureInfo.InvariantCulture,
+                $"- PostgreSQL 1-event appends with Npgsql's pool reset / raw INSERT @{writers}: {single.EventsPerSecond:N0} / {raw.EventsPerSecond:N0} = **{single.EventsPerSecond / raw.EventsPerSecond:0.00}** (diagnostic)");
+        }
+
+        foreach (var writers in results.Select(r => r.Writers).Distinct().Order())
+        {
+            var raw = Find(results, "PostgreSQL", $"raw INSERT … SELECT unnest, {StorePhases.BatchSize} rows", writers);
             var batch = Find(results, "PostgreSQL", $"event store: {StorePhases.BatchSize}-event appends", writers);
             if (raw is null || batch is null) continue;
             sb.AppendLine(CultureInfo.InvariantCulture,
@@ -177,9 +197,9 @@ internal static class Program
         return sb.ToString();
     }
 
-    private static PhaseResult? Find(List<PhaseResult> results, string backend, string scenarioPrefix, int writers) =>
+    private static PhaseResult? Find(List<PhaseResult> results, string backend, string scenario, int writers) =>
         results.FirstOrDefault(r => r.Backend == backend && r.Writers == writers && r.Error is null
-                                    && r.Scenario.StartsWith(scenarioPrefix, StringComparison.Ordinal) && r.EventsPerSecond > 0);
+                                    && r.Scenario == scenario && r.EventsPerSecond > 0);
 
     private static string CpuModel()
     {

@@ -26,6 +26,10 @@ internal sealed class SqliteBench(BenchOptions o, List<PhaseResult> results, Dic
                 Add(await StorePhases.AppendAsync(o, Backend, $"event store: {StorePhases.BatchSize}-event appends", normal, writers,
                     StorePhases.BatchSize, "synchronous=NORMAL"));
 
+            // Diagnostic: the same appends with time-ordered (UUIDv7) event ids, a caller's choice.
+            Add(await StorePhases.AppendAsync(o, Backend, $"event store: {StorePhases.BatchSize}-event appends, UUIDv7 event ids", normal, 1,
+                StorePhases.BatchSize, "diagnostic: synchronous=NORMAL; ids from Guid.CreateVersion7()", timeOrderedIds: true));
+
             // Ceilings for the same table and settings: plain inserts in a write transaction on one open connection.
             var (_, rawDb) = await OpenAsync(Path.Combine(folder, "raw.db"), "NORMAL");
             Add(await Phase.RunAsync(Backend, "raw INSERT, 1 row per transaction (ceiling)", 1, o.Warmup, o.Duration,

@@ -12,7 +12,7 @@ internal static class StorePhases
 
     /// <summary>Appends of <paramref name="eventsPerAppend"/> events to the writer's own streams, exact expected revisions.</summary>
     public static Task<PhaseResult> AppendAsync(BenchOptions o, string backend, string scenario, IEventStore store,
-        int writers, int eventsPerAppend, string note = "")
+        int writers, int eventsPerAppend, string note = "", bool timeOrderedIds = false)
     {
         var tag = $"r{Guid.NewGuid():N}"[..9];
         return Phase.RunAsync(backend, scenario, writers, o.Warmup, o.Duration, w =>
@@ -23,8 +23,8 @@ internal static class StorePhases
             {
                 var (stream, expected, slot) = rotation.Next();
                 var events = eventsPerAppend == 1
-                    ? [Payload.NewEvent(w, sequence++)]
-                    : Payload.NewBatch(w, ref sequence, eventsPerAppend);
+                    ? [Payload.NewEvent(w, sequence++, timeOrderedIds)]
+                    : Payload.NewBatch(w, ref sequence, eventsPerAppend, timeOrderedIds);
                 var result = await store.AppendToStreamAsync(stream, expected, events);
                 rotation.Appended(slot, result);
                 return events.Length;
