@@ -124,6 +124,10 @@ internal sealed class PostgresBench(BenchOptions o, List<PhaseResult> results, D
                 await AddAsync(dataSource, () => StorePhases.AppendAsync(o, Backend, $"event store: {StorePhases.BatchSize}-event appends", store, writers,
                     StorePhases.BatchSize, steady));
 
+            // Diagnostic: the same store whose append signal cannot reach the server (its NOTIFY sender and LISTEN loop just
+            // retry once a second), to show what the NOTIFY per append costs.
+            await RunWithoutNotifyAsync(dataSource);
+
             // Diagnostic: the same store over a data source with Npgsql's default pool reset. Npgsql then resets a pooled
             // connection (DISCARD ALL) when it is next used; DISCARD ALL includes DISCARD PLANS, which throws away the
             // cached plans of event_store.append_events, so each append re-plans every statement of the function.
@@ -144,6 +148,24 @@ internal sealed class PostgresBench(BenchOptions o, List<PhaseResult> results, D
         {
             await signal.DisposeAsync();
             await database.DisposeAsync();
+        }
+    }
+
+    private async Task RunWithoutNotifyAsync(NpgsqlDataSource dataSource)
+    {
+        var unreachable = NpgsqlDataSource.Create("Host=127.0.0.1;Port=1;Username=none;Timeout=1");
+        var signal = new PostgresAppendSignal(unreachable, NullLogger.Instance);
+        try
+        {
+            var store = new PostgresEventStore(new PostgresStoreDatabase(dataSource), signal, new EventStoreOptions(), TimeProvider.System);
+            const string note = "diagnostic: steady state, PostgresAppendSignal pointed at a closed port, so no NOTIFY is sent";
+            foreach (var writers in o.WriterCounts)
+                await AddAsync(dataSource, () => StorePhases.AppendAsync(o, Backend, "event store: 1-event appends, no NOTIFY", store, writers, 1, note));
+        }
+        finally
+        {
+            await signal.DisposeAsync();
+            await unreachable.DisposeAsync();
         }
     }
 
