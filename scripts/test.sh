@@ -21,7 +21,8 @@ provision_postgres() {
   if ! pg_lsclusters -h | awk '{print $1" "$2}' | grep -qx "$version main"; then
     as_root pg_createcluster "$version" main >/dev/null
   fi
-  as_root pg_conftool "$version" main set listen_addresses 127.0.0.1
+  # Listen on 127.0.0.1 only, through the cluster's conf.d (pg_conftool does not quote address values).
+  echo "listen_addresses = '127.0.0.1'" | as_root tee "/etc/postgresql/$version/main/conf.d/triggers-modular.conf" >/dev/null
   if ! pg_lsclusters -h | awk -v v="$version" '$1==v && $2=="main" {print $4}' | grep -qx online; then
     echo "== starting PostgreSQL $version on 127.0.0.1"
     as_root pg_ctlcluster "$version" main start

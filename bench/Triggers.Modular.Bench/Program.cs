@@ -139,31 +139,30 @@ internal static class Program
         sb.AppendLine().AppendLine("## Ratios").AppendLine();
         foreach (var writers in results.Select(r => r.Writers).Distinct().Order())
         {
-            var raw = Find(results, "PostgreSQL", "raw INSERT, 1 row, autocommit (ceiling)", writers);
+            var raw = RawCeiling(results, writers);
             var single = Find(results, "PostgreSQL", "event store: 1-event appends", writers);
             if (raw is null || single is null) continue;
             var ratio = single.EventsPerSecond / raw.EventsPerSecond;
             sb.AppendLine(CultureInfo.InvariantCulture,
-                $"- PostgreSQL 1-event appends / raw INSERT @{writers}: {single.EventsPerSecond:N0} / {raw.EventsPerSecond:N0} = **{ratio:0.00}**");
-            checks.Add(($"PostgreSQL 1-event appends @{writers} ≥ 0.7 × raw INSERT @{writers}", ratio, 0.7, "×"));
+                $"- PostgreSQL 1-event appends / raw INSERT ceiling @{writers}: {single.EventsPerSecond:N0} / {raw.EventsPerSecond:N0} = **{ratio:0.00}**");
+            checks.Add(($"PostgreSQL 1-event appends @{writers} ≥ 0.7 × raw INSERT ceiling @{writers}", ratio, 0.7, "×"));
         }
 
-        foreach (var writers in results.Select(r => r.Writers).Distinct().Order())
+        foreach (var (scenario, label) in new[]
+                 {
+                     ("event store: 1-event appends, no NOTIFY", "without NOTIFY"),
+                     ("event store: 1-event appends, fresh database", "on the fresh database"),
+                     ("event store: 1-event appends, with pool reset", "with Npgsql's pool reset"),
+                 })
         {
-            var raw = Find(results, "PostgreSQL", "raw INSERT, 1 row, autocommit (ceiling)", writers);
-            var single = Find(results, "PostgreSQL", "event store: 1-event appends, fresh database", writers);
-            if (raw is null || single is null) continue;
-            sb.AppendLine(CultureInfo.InvariantCulture,
-                $"- PostgreSQL 1-event appends on the fresh database / raw INSERT @{writers}: {single.EventsPerSecond:N0} / {raw.EventsPerSecond:N0} = **{single.EventsPerSecond / raw.EventsPerSecond:0.00}** (diagnostic)");
-        }
-
-        foreach (var writers in results.Select(r => r.Writers).Distinct().Order())
-        {
-            var raw = Find(results, "PostgreSQL", "raw INSERT, 1 row, autocommit (ceiling)", writers);
-            var single = Find(results, "PostgreSQL", "event store: 1-event appends, with pool reset", writers);
-            if (raw is null || single is null) continue;
-            sb.AppendLine(CultureInfo.InvariantCulture,
-                $"- PostgreSQL 1-event appends with Npgsql's pool reset / raw INSERT @{writers}: {single.EventsPerSecond:N0} / {raw.EventsPerSecond:N0} = **{single.EventsPerSecond / raw.EventsPerSecond:0.00}** (diagnostic)");
+            foreach (var writers in results.Select(r => r.Writers).Distinct().Order())
+            {
+                var raw = RawCeiling(results, writers);
+                var single = Find(results, "PostgreSQL", scenario, writers);
+                if (raw is null || single is null) continue;
+                sb.AppendLine(CultureInfo.InvariantCulture,
+                    $"- PostgreSQL 1-event appends {label} / raw INSERT ceiling @{writers}: {single.EventsPerSecond:N0} / {raw.EventsPerSecond:N0} = **{single.EventsPerSecond / raw.EventsPerSecond:0.00}** (diagnostic)");
+            }
         }
 
         foreach (var writers in results.Select(r => r.Writers).Distinct().Order())
@@ -196,6 +195,15 @@ internal static class Program
 
         return sb.ToString();
     }
+
+    /// <summary>
+    /// The single-row ceiling at this writer count: the better of the two raw 1-row INSERT phases (own connection, or a
+    /// pooled connection per insert). They do the same work; taking the better one makes the ratio stricter and less noisy.
+    /// </summary>
+    private static PhaseResult? RawCeiling(List<PhaseResult> results, int writers) =>
+        new[] { Find(results, "PostgreSQL", "raw INSERT, 1 row, autocommit, own connection", writers),
+                Find(results, "PostgreSQL", "raw INSERT, 1 row, autocommit, pool open/close per insert", writers) }
+            .Where(r => r is not null).MaxBy(r => r!.EventsPerSecond);
 
     private static PhaseResult? Find(List<PhaseResult> results, string backend, string scenario, int writers) =>
         results.FirstOrDefault(r => r.Backend == backend && r.Writers == writers && r.Error is null
