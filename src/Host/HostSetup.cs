@@ -1,7 +1,10 @@
 using Microsoft.AspNetCore.Diagnostics.HealthChecks;
 using Serilog;
 using Triggers.Modular.BuildingBlocks.EventStore;
+using Triggers.Modular.BuildingBlocks.Mediation;
 using Triggers.Modular.BuildingBlocks.Projections;
+using Triggers.Modular.BuildingBlocks.Security;
+using Triggers.Modular.BuildingBlocks.Web;
 
 namespace Triggers.Modular.Host;
 
@@ -14,19 +17,30 @@ internal static class HostSetup
             .Enrich.FromLogContext()
             .WriteTo.Console());
 
-        builder.Services.AddEventStore(builder.Configuration);
-        builder.Services.AddProjections();
-        builder.Services.AddModules(builder.Configuration);
-        builder.Services.AddHealthChecks()
+        var services = builder.Services;
+        var configuration = builder.Configuration;
+        services.AddApiConventions(configuration);
+        services.AddEventStore(configuration);
+        services.AddProjections();
+        services.AddMediatorPipeline();
+        services.AddPlatformSecurity(configuration);
+        services.AddModules(configuration);
+        services.AddHealthChecks()
             .AddCheck<EventStoreHealthCheck>("event_store", tags: ["ready"]);
         return builder;
     }
 
     public static WebApplication MapTriggersHost(this WebApplication app)
     {
+        app.UseApiConventions();
+        app.UseAuthentication();
+        app.UseRequestContext();
+        app.UseAuthorization();
+
         // Live: the process answers. Ready: the store answers too.
-        app.MapHealthChecks("/health/live", new HealthCheckOptions { Predicate = _ => false });
-        app.MapHealthChecks("/health/ready", new HealthCheckOptions { Predicate = check => check.Tags.Contains("ready") });
+        app.MapHealthChecks("/health/live", new HealthCheckOptions { Predicate = _ => false }).AllowAnonymous();
+        app.MapHealthChecks("/health/ready", new HealthCheckOptions { Predicate = check => check.Tags.Contains("ready") }).AllowAnonymous();
+        app.MapModules(app.Configuration);
         return app;
     }
 }

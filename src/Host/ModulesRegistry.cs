@@ -19,6 +19,16 @@ internal static class ModulesRegistry
         return services;
     }
 
+    public static IEndpointRouteBuilder MapModules(this IEndpointRouteBuilder endpoints, IConfiguration configuration)
+    {
+        if (Enabled(configuration, "Definitions")) endpoints.MapDefinitionsEndpoints();
+        if (Enabled(configuration, "Triggers")) endpoints.MapTriggersEndpoints();
+        if (Enabled(configuration, "Executions")) endpoints.MapExecutionsEndpoints();
+        if (Enabled(configuration, "Audit")) endpoints.MapAuditEndpoints();
+        if (Enabled(configuration, "Temporal")) endpoints.MapTemporalEndpoints();
+        return endpoints;
+    }
+
     private static bool Enabled(IConfiguration configuration, string module) =>
         configuration.GetValue($"Modules:{module}:Enabled", defaultValue: true);
 }

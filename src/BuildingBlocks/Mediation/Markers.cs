@@ -1,0 +1,13 @@
+namespace Triggers.Modular.BuildingBlocks.Mediation;
+
+/// <summary>A message that acts inside the caller's tenant × environment; the tenant behaviour refuses it without one.</summary>
+#pragma warning disable CA1040 // markers by design: pipeline behaviours are constrained by them
+public interface ITenantScoped;
+
+/// <summary>
+/// A command whose first response is kept for an <c>Idempotency-Key</c>: a retry with the same key and the same
+/// command gets that response back without running the command again. Commands whose response carries a secret
+/// shown once (API keys) must not implement it.
+/// </summary>
+public interface IIdempotentCommand;
+#pragma warning restore CA1040

@@ -1,0 +1,48 @@
+using Microsoft.AspNetCore.Http;
+using Triggers.Modular.BuildingBlocks.Mediation;
+using Triggers.Modular.BuildingBlocks.Security;
+
+namespace Triggers.Modular.BuildingBlocks.Web;
+
+/// <summary>Copies the authenticated caller (tenant, environment, permissions, actor), the correlation id and the
+/// <c>Idempotency-Key</c> of a POST into the scoped <see cref="RequestContext"/> the mediator pipeline reads.</summary>
+internal sealed class RequestContextMiddleware(RequestDelegate next)
+{
+    public const string IdempotencyKeyHeader = "Idempotency-Key";
+    public const string ReplayedHeader = "Idempotent-Replayed";
+
+    public async Task InvokeAsync(HttpContext context, RequestContext request)
+    {
+        request.CorrelationId = CorrelationMiddleware.Get(context) ?? request.CorrelationId;
+        var user = context.User;
+        if (user.Identity?.IsAuthenticated == true
+            && user.FindFirst(TenantClaims.Tenant)?.Value is { } tenant
+            && user.FindFirst(TenantClaims.Environment)?.Value is { } environment)
+        {
+            request.Tenant = new TenantScope(tenant, environment);
+            request.Actor = user.FindFirst(TenantClaims.Actor)?.Value ?? "unknown";
+            request.Permissions = user.FindAll(TenantClaims.Permission).Select(c => c.Value).ToHashSet(StringComparer.Ordinal);
+        }
+
+        if (HttpMethods.IsPost(context.Request.Method) && context.Request.Headers.TryGetValue(IdempotencyKeyHeader, out var values))
+        {
+            var key = values.ToString();
+            if (key.Length is 0 or > 255 || key.Any(c => c is < '!' or > '~'))
+            {
+                await ProblemResponses.WriteAsync(context, 400, "validation-error", "Invalid request header",
+                    "Idempotency-Key must be 1–255 visible ASCII characters.",
+                    new Dictionary<string, object?> { ["errors"] = new Dictionary<string, string[]> { [IdempotencyKeyHeader] = ["must be 1–255 visible ASCII characters"] } });
+                return;
+            }
+
+            request.IdempotencyKey = key;
+        }
+
+        context.Response.OnStarting(() =>
+        {
+            if (request.IdempotentReplay) context.Response.Headers[ReplayedHeader] = "true";
+            return Task.CompletedTask;
+        });
+        await next(context);
+    }
+}
