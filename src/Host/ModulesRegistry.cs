@@ -2,6 +2,7 @@ using Triggers.Modular.Audit;
 using Triggers.Modular.Definitions;
 using Triggers.Modular.Executions;
 using Triggers.Modular.Temporal;
+using Triggers.Modular.Tenancy;
 using Triggers.Modular.Triggers;
 
 namespace Triggers.Modular.Host;
@@ -11,6 +12,7 @@ internal static class ModulesRegistry
 {
     public static IServiceCollection AddModules(this IServiceCollection services, IConfiguration configuration)
     {
+        if (Enabled(configuration, "Tenancy")) services.AddTenancyModule(configuration);
         if (Enabled(configuration, "Definitions")) services.AddDefinitionsModule(configuration);
         if (Enabled(configuration, "Triggers")) services.AddTriggersModule(configuration);
         if (Enabled(configuration, "Executions")) services.AddExecutionsModule(configuration);
@@ -21,6 +23,7 @@ internal static class ModulesRegistry
 
     public static IEndpointRouteBuilder MapModules(this IEndpointRouteBuilder endpoints, IConfiguration configuration)
     {
+        if (Enabled(configuration, "Tenancy")) endpoints.MapTenancyEndpoints();
         if (Enabled(configuration, "Definitions")) endpoints.MapDefinitionsEndpoints();
         if (Enabled(configuration, "Triggers")) endpoints.MapTriggersEndpoints();
         if (Enabled(configuration, "Executions")) endpoints.MapExecutionsEndpoints();

@@ -1,13 +1,18 @@
 using Triggers.Modular.BuildingBlocks.EventStore;
 using Triggers.Modular.Host;
+using Triggers.Modular.Host.Cli;
 
 var builder = WebApplication.CreateBuilder(args);
 builder.AddTriggersHost();
 
 var app = builder.Build();
 await app.Services.MigrateStoreAsync();
+if (TenancyCli.IsCommand(args)) return await TenancyCli.RunAsync(app.Services, args, Console.Out);
+
 app.MapTriggersHost();
+await app.PrintFirstRunKeyAsync(Console.Out);
 await app.RunAsync();
+return 0;
 
 /// <summary>Entry point, visible to WebApplicationFactory in the end-to-end tests.</summary>
 public partial class Program;

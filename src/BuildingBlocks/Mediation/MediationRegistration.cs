@@ -14,10 +14,12 @@ public static class MediationRegistration
     /// </summary>
     public static IServiceCollection AddMediatorPipeline(this IServiceCollection services)
     {
+        if (services.Any(d => d.ServiceType == typeof(IdempotencyStore))) return services; // registered already
         services.TryAddScoped<RequestContext>();
         services.TryAddSingleton(TimeProvider.System);
-        services.TryAddSingleton<IdempotencyStore>();
-        services.TryAddEnumerable(ServiceDescriptor.Singleton(IdempotencyStore.Migrations));
+        services.AddSingleton<IdempotencyStore>();
+        // Not TryAddEnumerable: every migration source is an EmbeddedMigrationSource, which it would count as a duplicate.
+        services.AddSingleton(IdempotencyStore.Migrations);
         services.TryAddEnumerable(ServiceDescriptor.Singleton<IHostedService, IdempotencySweeper>());
         services.TryAddEnumerable(ServiceDescriptor.Scoped(typeof(IPipelineBehavior<,>), typeof(LoggingBehavior<,>)));
         services.TryAddEnumerable(ServiceDescriptor.Scoped(typeof(IPipelineBehavior<,>), typeof(TenantBehavior<,>)));

@@ -7,6 +7,7 @@ using Microsoft.AspNetCore.Routing;
 using Microsoft.AspNetCore.Server.Kestrel.Core;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
+using Triggers.Modular.BuildingBlocks.Errors;
 
 namespace Triggers.Modular.BuildingBlocks.Web;
 
@@ -33,6 +34,17 @@ public static class ApiConventions
         {
             var problem = context.ProblemDetails;
             problem.Instance ??= context.HttpContext.Request.Path;
+            // Bare status codes (unknown route, wrong method) get the framework's RFC links; use our own types throughout.
+            if (problem.Type is null || problem.Type.StartsWith("https://tools.ietf.org/", StringComparison.Ordinal))
+                problem.Type = ProblemTypes.Uri(problem.Status switch
+                {
+                    404 => "not-found",
+                    405 => "method-not-allowed",
+                    401 => "unauthenticated",
+                    403 => "forbidden",
+                    >= 500 => "internal-error",
+                    _ => "bad-request",
+                });
             problem.Extensions.Remove("traceId");
             problem.Extensions["trace_id"] = Activity.Current?.TraceId.ToString() ?? context.HttpContext.TraceIdentifier;
             if (CorrelationMiddleware.Get(context.HttpContext) is { } correlation) problem.Extensions["correlation_id"] = correlation;
@@ -48,7 +60,6 @@ public static class ApiConventions
     {
         ArgumentNullException.ThrowIfNull(json);
         json.PropertyNamingPolicy = JsonNamingPolicy.SnakeCaseLower;
-        json.DictionaryKeyPolicy = JsonNamingPolicy.SnakeCaseLower;
         json.MaxDepth = maxDepth;
         json.DefaultIgnoreCondition = JsonIgnoreCondition.WhenWritingNull;
         json.Converters.Add(new JsonStringEnumConverter(JsonNamingPolicy.SnakeCaseLower));

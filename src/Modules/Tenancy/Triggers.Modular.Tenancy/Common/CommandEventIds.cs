@@ -1,0 +1,20 @@
+using Triggers.Modular.BuildingBlocks.Aggregates;
+using Triggers.Modular.BuildingBlocks.Mediation;
+
+namespace Triggers.Modular.Tenancy.Common;
+
+/// <summary>
+/// Event ids of an <see cref="IIdempotentCommand"/>: derived from the caller's scope, the <c>Idempotency-Key</c>, the
+/// command and its stream when a key was sent, so a re-run after a crash appends the same ids and
+/// <see cref="CommandHandler"/> recognises the replay. The stream is part of the name so that a key reused after its
+/// 24 h retention for another target writes new events instead of colliding with the old ones.
+/// </summary>
+internal static class CommandEventIds
+{
+    public static Func<int, Guid>? From(RequestContext context, string command, string stream)
+    {
+        if (context.IdempotencyKey is not { } key) return null;
+        var name = $"{context.Tenant?.TenantId}/{context.Tenant?.Environment}/{key}/{command}/{stream}";
+        return i => DeterministicId.Create(name, i);
+    }
+}

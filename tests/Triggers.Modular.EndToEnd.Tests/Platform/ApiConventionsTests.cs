@@ -1,0 +1,157 @@
+using System.Net;
+using System.Text;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Hosting;
+using Microsoft.AspNetCore.Http;
+using Microsoft.Extensions.DependencyInjection;
+using Triggers.Modular.BuildingBlocks.EventStore;
+using Triggers.Modular.BuildingBlocks.Security;
+using Triggers.Modular.EndToEnd.Tests.Support;
+using static Triggers.Modular.EndToEnd.Tests.Support.Http;
+
+namespace Triggers.Modular.EndToEnd.Tests.Platform;
+
+/// <summary>Bad input gets the right 4xx problem+json and stores nothing; failures never leak internals.</summary>
+public sealed class ApiConventionsTests : IAsyncLifetime
+{
+    private ApiHost _host = null!;
+    private HttpClient _admin = null!;
+
+    public async Task InitializeAsync()
+    {
+        _host = await ApiHost.StartAsync(services: s => s.AddSingleton<IStartupFilter, ThrowingRouteFilter>());
+        _admin = await _host.ClientAsync("acme", "dev", Permissions.Admin);
+    }
+
+    public async Task DisposeAsync() => await _host.DisposeAsync();
+
+    private async Task<long> EventCountAsync() =>
+        await _host.Services.GetRequiredService<IEventStore>().CountAllAfterAsync(GlobalPosition.Start);
+
+    private Task<HttpResponseMessage> PostRawAsync(string body, string contentType = "application/json") =>
+        _admin.PostAsync(Url("/api/v1/environments"), new StringContent(body, Encoding.UTF8, contentType));
+
+    [Theory]
+    [InlineData("{\"name\": \"qa\"", "body")]
+    [InlineData("{\"name\": 42}", "name")]
+    [InlineData("[1, 2]", "body")]
+    [InlineData("not json at all", "body")]
+    public async Task Given_malformed_json_When_posted_Then_400_with_a_field_error_and_nothing_stored(string body, string field)
+    {
+        var before = await EventCountAsync();
+        var problem = await (await PostRawAsync(body)).ProblemAsync(400);
+        Assert.NotNull(problem["errors"]![field]);
+        Assert.Equal(before, await EventCountAsync());
+    }
+
+    [Fact]
+    public async Task Given_an_empty_body_When_posted_Then_400_problem()
+    {
+        var before = await EventCountAsync();
+        await (await PostRawAsync("")).ProblemAsync(400);
+        Assert.Equal(before, await EventCountAsync());
+    }
+
+    [Fact]
+    public async Task Given_a_field_that_breaks_a_rule_When_posted_Then_400_naming_the_field_in_snake_case()
+    {
+        var problem = await (await PostRawAsync("{\"name\": \"Has Spaces\"}")).ProblemAsync(400);
+        Assert.NotEmpty(problem["errors"]!["name"]!.AsArray());
+    }
+
+    [Fact]
+    public async Task Given_10000_deep_nesting_When_posted_Then_400_about_the_depth_and_nothing_stored()
+    {
+        var before = await EventCountAsync();
+        var body = "{\"name\": " + new string('[', 10_000) + new string(']', 10_000) + "}";
+        var problem = await (await PostRawAsync(body)).ProblemAsync(400);
+        Assert.Contains("deeper", problem["detail"]!.GetValue<string>(), StringComparison.Ordinal);
+        Assert.Equal(before, await EventCountAsync());
+    }
+
+    [Fact]
+    public async Task Given_the_wrong_content_type_When_posted_Then_415()
+    {
+        var before = await EventCountAsync();
+        await (await PostRawAsync("name=qa", "application/x-www-form-urlencoded")).ProblemAsync(415);
+        await (await PostRawAsync("{\"name\": \"qa\"}", "text/plain")).ProblemAsync(415);
+        Assert.Equal(before, await EventCountAsync());
+    }
+
+    [Fact]
+    public async Task Given_a_body_over_the_limit_When_posted_with_or_without_content_length_Then_413()
+    {
+        var before = await EventCountAsync();
+        var big = "{\"name\": \"" + new string('x', 1_100_000) + "\"}";
+        await (await PostRawAsync(big)).ProblemAsync(413);
+
+        var chunked = new HttpRequestMessage(HttpMethod.Post, Url("/api/v1/environments"))
+        {
+            Content = new StreamContent(new NoLengthStream(Encoding.UTF8.GetBytes(big))),
+        };
+        chunked.Content.Headers.ContentType = new("application/json");
+        await (await _admin.SendAsync(chunked)).ProblemAsync(413);
+        Assert.Equal(before, await EventCountAsync());
+    }
+
+    [Fact]
+    public async Task Given_an_unknown_route_When_called_Then_404_problem()
+    {
+        await (await _host.Anonymous().GetAsync(Url("/api/v1/does-not-exist"))).ProblemAsync(404);
+        await (await _admin.GetAsync(Url("/api/v1/does-not-exist"))).ProblemAsync(404);
+    }
+
+    [Fact]
+    public async Task Given_a_wrong_method_When_called_Then_405_problem_with_allow()
+    {
+        var response = await _admin.PutAsync(Url("/api/v1/me"), new StringContent("{}", Encoding.UTF8, "application/json"));
+        await response.ProblemAsync(405);
+        Assert.Contains("GET", response.Content.Headers.Allow);
+    }
+
+    [Fact]
+    public async Task Given_an_unhandled_exception_When_it_escapes_Then_500_problem_with_a_trace_id_and_no_stack_trace()
+    {
+        var response = await _host.Anonymous().GetAsync(Url(ThrowingRouteFilter.Path));
+        var problem = await response.ProblemAsync(500);
+        Assert.False(string.IsNullOrEmpty(problem["trace_id"]?.GetValue<string>()));
+        var text = problem.ToJsonString();
+        Assert.DoesNotContain(ThrowingRouteFilter.Secret, text, StringComparison.Ordinal);
+        Assert.DoesNotContain(" at ", text, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task Given_a_correlation_id_When_sent_Then_it_is_echoed_and_recorded_in_event_metadata()
+    {
+        var request = new HttpRequestMessage(HttpMethod.Post, Url("/api/v1/environments")) { Content = new StringContent("{\"name\": \"corr\"}", Encoding.UTF8, "application/json") };
+        request.Headers.Add("X-Correlation-Id", "corr-123");
+        var response = await _admin.SendAsync(request);
+
+        Assert.Equal(HttpStatusCode.Created, response.StatusCode);
+        Assert.Equal("corr-123", response.Headers.GetValues("X-Correlation-Id").Single());
+        var events = await _host.Services.GetRequiredService<IEventStore>().ReadStreamAsync("tenant-acme", ReadDirection.Backward, long.MaxValue, 1);
+        Assert.Equal("corr-123", events.Single().Metadata.CorrelationId);
+        Assert.StartsWith("key:key_", events.Single().Metadata.Actor, StringComparison.Ordinal);
+    }
+
+    /// <summary>Appends, after the whole app pipeline, a terminal middleware that throws for one path.</summary>
+    private sealed class ThrowingRouteFilter : IStartupFilter
+    {
+        public const string Path = "/__test/throw";
+        public const string Secret = "connection-string-password-123";
+
+        public Action<IApplicationBuilder> Configure(Action<IApplicationBuilder> next) => app =>
+        {
+            next(app);
+            app.Use((HttpContext context, RequestDelegate rest) => context.Request.Path == Path
+                ? throw new InvalidOperationException($"boom: {Secret}")
+                : rest(context));
+        };
+    }
+
+    /// <summary>A stream that hides its length, so the client sends the body chunked.</summary>
+    private sealed class NoLengthStream(byte[] data) : MemoryStream(data)
+    {
+        public override bool CanSeek => false;
+    }
+}

@@ -1,0 +1,1 @@
+global using TenancyMediator = Triggers.Modular.Tenancy.Mediation.Mediator;
