@@ -39,8 +39,8 @@ internal static class HostSetup
         app.UseApiConventions();
         app.UseAuthentication();
         app.UseApiRateLimiting(); // after authentication: partitions by the credential
-        app.UseRequestContext();
         app.UseAuthorization();
+        app.UseRequestContext();
 
         // Live: the process answers. Ready: the store answers too.
         app.MapHealthChecks("/health/live", new HealthCheckOptions { Predicate = _ => false }).AllowAnonymous();

@@ -21,7 +21,7 @@ public sealed class IdempotencyBehavior<TMessage, TResponse>(RequestContext cont
             return await next(message, cancellationToken);
 
         var hash = RequestHash(message);
-        var (claim, responseJson) = await store.ClaimAsync(scope, key, hash, cancellationToken);
+        var (claim, responseJson, claimId) = await store.ClaimAsync(scope, key, hash, cancellationToken);
         switch (claim)
         {
             case IdempotencyClaim.Completed:
@@ -43,11 +43,12 @@ public sealed class IdempotencyBehavior<TMessage, TResponse>(RequestContext cont
         }
         catch
         {
-            await store.ReleaseAsync(scope, key, CancellationToken.None);
+            await store.ReleaseAsync(scope, key, claimId!, CancellationToken.None);
             throw;
         }
 
-        await store.CompleteAsync(scope, key, JsonSerializer.Serialize(response, EventSerializer.Options), CancellationToken.None);
+        // False only if our lease lapsed and a retry took over: it re-ran the command (a no-op, by the key's event ids) and stores its own.
+        await store.CompleteAsync(scope, key, claimId!, JsonSerializer.Serialize(response, EventSerializer.Options), CancellationToken.None);
         return response;
     }
 

@@ -64,14 +64,29 @@ public static class SecurityRegistration
         return services;
     }
 
+    /// <summary>Exactly one well-formed tenant, one environment and a subject; anything else is not a usable credential.</summary>
+    private static string? ScopeError(ClaimsPrincipal principal)
+    {
+        foreach (var type in new[] { TenantClaims.Tenant, TenantClaims.Environment })
+        {
+            var values = principal.FindAll(type).Select(c => c.Value).ToList();
+            if (values.Count != 1 || !JwtScope.Slug().IsMatch(values[0])) return $"The token must carry exactly one well-formed '{type}' claim.";
+        }
+
+        return string.IsNullOrWhiteSpace(principal.FindFirst("sub")?.Value) ? "The token carries no 'sub' claim." : null;
+    }
+
     private static void ConfigureJwt(JwtBearerOptions o, JwtSettings jwt)
     {
+        // A token from an authority is only ours if it was minted for us: the audience is required then.
+        if (!string.IsNullOrWhiteSpace(jwt.Authority) && string.IsNullOrWhiteSpace(jwt.Audience))
+            throw new InvalidOperationException("Auth:Jwt:Authority is set but Auth:Jwt:Audience is not; set the audience this service's tokens carry.");
         o.MapInboundClaims = false;
         o.RequireHttpsMetadata = jwt.RequireHttpsMetadata;
         if (!string.IsNullOrWhiteSpace(jwt.Authority)) o.Authority = jwt.Authority;
         o.TokenValidationParameters = new TokenValidationParameters
         {
-            ValidateIssuer = jwt.Issuer is not null,
+            ValidateIssuer = jwt.Issuer is not null || !string.IsNullOrWhiteSpace(jwt.Authority), // an authority's issuer comes from its metadata
             ValidIssuer = jwt.Issuer,
             ValidateAudience = jwt.Audience is not null,
             ValidAudience = jwt.Audience,
@@ -79,6 +94,10 @@ public static class SecurityRegistration
             RequireExpirationTime = true,
             ClockSkew = TimeSpan.FromSeconds(30),
             NameClaimType = "sub",
+            ValidAlgorithms = jwt.SigningKeys.Count > 0 && string.IsNullOrWhiteSpace(jwt.Authority)
+                ? [SecurityAlgorithms.HmacSha256, SecurityAlgorithms.HmacSha384, SecurityAlgorithms.HmacSha512]
+                : [SecurityAlgorithms.RsaSha256, SecurityAlgorithms.RsaSha384, SecurityAlgorithms.RsaSha512, SecurityAlgorithms.RsaSsaPssSha256,
+                    SecurityAlgorithms.EcdsaSha256, SecurityAlgorithms.EcdsaSha384, SecurityAlgorithms.HmacSha256],
             IssuerSigningKeys = jwt.SigningKeys.Select(k => new SymmetricSecurityKey(Convert.FromBase64String(k))).ToList(),
         };
         o.Events = new JwtBearerEvents
@@ -86,9 +105,9 @@ public static class SecurityRegistration
             OnTokenValidated = context =>
             {
                 var principal = context.Principal!;
-                if (principal.FindFirst(TenantClaims.Tenant) is null || principal.FindFirst(TenantClaims.Environment) is null)
+                if (ScopeError(principal) is { } error)
                 {
-                    context.Fail("The token carries no tenant or environment claim.");
+                    context.Fail(error);
                     return Task.CompletedTask;
                 }
 
@@ -109,6 +128,12 @@ public static class SecurityRegistration
             OnForbidden = context => Challenges.ForbiddenAsync(context.HttpContext),
         };
     }
+}
+
+internal static partial class JwtScope
+{
+    [System.Text.RegularExpressions.GeneratedRegex("^[a-z][a-z0-9-]{0,39}$", System.Text.RegularExpressions.RegexOptions.CultureInvariant)]
+    internal static partial System.Text.RegularExpressions.Regex Slug();
 }
 
 internal sealed class NoApiKeys : IApiKeyValidator

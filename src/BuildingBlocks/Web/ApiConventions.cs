@@ -4,6 +4,7 @@ using System.Text.Json.Serialization;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Routing;
+using Microsoft.AspNetCore.WebUtilities;
 using Microsoft.AspNetCore.Server.Kestrel.Core;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
@@ -30,30 +31,54 @@ public static class ApiConventions
         configuration.GetSection("Api").Bind(options);
         services.AddSingleton(options);
         services.AddHttpContextAccessor();
-        services.AddProblemDetails(o => o.CustomizeProblemDetails = context =>
-        {
-            var problem = context.ProblemDetails;
-            problem.Instance ??= context.HttpContext.Request.Path;
-            // Bare status codes (unknown route, wrong method) get the framework's RFC links; use our own types throughout.
-            if (problem.Type is null || problem.Type.StartsWith("https://tools.ietf.org/", StringComparison.Ordinal))
-                problem.Type = ProblemTypes.Uri(problem.Status switch
-                {
-                    404 => "not-found",
-                    405 => "method-not-allowed",
-                    401 => "unauthenticated",
-                    403 => "forbidden",
-                    >= 500 => "internal-error",
-                    _ => "bad-request",
-                });
-            problem.Extensions.Remove("traceId");
-            problem.Extensions["trace_id"] = Activity.Current?.TraceId.ToString() ?? context.HttpContext.TraceIdentifier;
-            if (CorrelationMiddleware.Get(context.HttpContext) is { } correlation) problem.Extensions["correlation_id"] = correlation;
-        });
+        // First writer: problem+json whatever the Accept header says (the default writer gives up on Accept: text/html).
+        services.AddSingleton<IProblemDetailsWriter, ProblemJsonWriter>();
+        services.AddProblemDetails(o => o.CustomizeProblemDetails = Customize);
         services.AddExceptionHandler<ApiExceptionHandler>();
         services.ConfigureHttpJsonOptions(o => Configure(o.SerializerOptions, options.MaxJsonDepth));
         services.Configure<RouteHandlerOptions>(o => o.ThrowOnBadRequest = true);
         services.Configure<KestrelServerOptions>(o => o.Limits.MaxRequestBodySize = options.MaxRequestBodyBytes);
         return services;
+    }
+
+    /// <summary>Our problem types throughout, and trace and correlation ids on every problem.</summary>
+    internal static void Customize(ProblemDetailsContext context)
+    {
+        var problem = context.ProblemDetails;
+        var http = context.HttpContext;
+        problem.Status ??= http.Response.StatusCode;
+        problem.Title ??= ReasonPhrases.GetReasonPhrase(problem.Status.Value);
+        problem.Instance ??= http.Request.Path;
+        // Bare status codes (unknown route, wrong method, wrong content type) come with the framework's RFC links.
+        if (problem.Type is null || problem.Type.StartsWith("https://tools.ietf.org/", StringComparison.Ordinal) || problem.Type == "about:blank")
+        {
+            problem.Type = ProblemTypes.Uri(problem.Status switch
+            {
+                404 => "not-found",
+                405 => "method-not-allowed",
+                401 => "unauthenticated",
+                403 => "forbidden",
+                413 => "body-too-large",
+                415 => "unsupported-media-type",
+                >= 500 => "internal-error",
+                _ => "bad-request",
+            });
+            problem.Detail ??= problem.Status switch
+            {
+                404 => "No resource or route matches this request.",
+                405 => "This route does not accept this method; see the Allow header.",
+                415 => "Send the body as JSON with 'Content-Type: application/json'.",
+                _ => null,
+            };
+        }
+
+        problem.Extensions.Remove("traceId");
+        problem.Extensions["trace_id"] = Activity.Current?.TraceId.ToString() ?? http.TraceIdentifier;
+        if (CorrelationMiddleware.Get(http) is { } correlation)
+        {
+            problem.Extensions["correlation_id"] = correlation;
+            http.Response.Headers[CorrelationMiddleware.Header] = correlation; // the exception handler clears headers
+        }
     }
 
     public static void Configure(JsonSerializerOptions json, int maxDepth = 64)
@@ -76,6 +101,7 @@ public static class ApiConventions
         return app;
     }
 
-    /// <summary>Fills the request's <see cref="Mediation.RequestContext"/> from the authenticated principal and headers.</summary>
+    /// <summary>Fills the request's <see cref="Mediation.RequestContext"/> from the authenticated principal and headers.
+    /// Call after authorization, so that an unauthenticated or forbidden call is refused before its headers are judged.</summary>
     public static IApplicationBuilder UseRequestContext(this IApplicationBuilder app) => app.UseMiddleware<RequestContextMiddleware>();
 }

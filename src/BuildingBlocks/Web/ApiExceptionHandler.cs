@@ -65,6 +65,10 @@ internal sealed partial class ApiExceptionHandler(IProblemDetailsService problem
             return Validation(new() { [path] = [detail] }, "malformed-json", "Malformed request body", detail);
         }
 
+        // "Required parameter … was not provided from body" / "Implicit body inferred …": no body where one is needed.
+        if (b.Message.Contains("body", StringComparison.OrdinalIgnoreCase))
+            return Validation(new() { ["body"] = ["A JSON body is required."] }, "malformed-json", "Malformed request body",
+                "A JSON body is required.");
         return Problem(b.StatusCode, "bad-request", "Bad request", Sanitize(b.Message));
     }
 

@@ -24,14 +24,16 @@ internal sealed class RequestContextMiddleware(RequestDelegate next)
             request.Permissions = user.FindAll(TenantClaims.Permission).Select(c => c.Value).ToHashSet(StringComparer.Ordinal);
         }
 
-        if (HttpMethods.IsPost(context.Request.Method) && context.Request.Headers.TryGetValue(IdempotencyKeyHeader, out var values))
+        // Only for a matched endpoint: an unknown route stays a 404 whatever its headers.
+        if (HttpMethods.IsPost(context.Request.Method) && context.GetEndpoint() is not null
+            && context.Request.Headers.TryGetValue(IdempotencyKeyHeader, out var values))
         {
             var key = values.ToString();
-            if (key.Length is 0 or > 255 || key.Any(c => c is < '!' or > '~'))
+            if (values.Count != 1 || key.Length is 0 or > 255 || key.Any(c => c is < '!' or > '~'))
             {
                 await ProblemResponses.WriteAsync(context, 400, "validation-error", "Invalid request header",
-                    "Idempotency-Key must be 1–255 visible ASCII characters.",
-                    new Dictionary<string, object?> { ["errors"] = new Dictionary<string, string[]> { [IdempotencyKeyHeader] = ["must be 1–255 visible ASCII characters"] } });
+                    "Send one Idempotency-Key header of 1–255 visible ASCII characters.",
+                    new Dictionary<string, object?> { ["errors"] = new Dictionary<string, string[]> { [IdempotencyKeyHeader] = ["must be a single value of 1–255 visible ASCII characters"] } });
                 return;
             }
 

@@ -55,9 +55,10 @@ public static class ApiRateLimiting
     {
         if (user.Identity?.IsAuthenticated != true) return null;
         if (user.FindFirst(TenantClaims.KeyId)?.Value is { Length: > 0 } keyId) return keyId;
-        // The JWT handler keeps "sub" (MapInboundClaims off); NameIdentifier covers a handler that maps it.
-        var subject = user.FindFirst("sub")?.Value ?? user.FindFirst(ClaimTypes.NameIdentifier)?.Value;
-        return string.IsNullOrEmpty(subject) ? null : $"jwt:{subject}";
+        // A JWT: its subject within its tenant × environment (one subject may hold tokens for several tenants).
+        // The JWT handler requires "sub"; NameIdentifier covers a handler that maps it.
+        var subject = user.FindFirst("sub")?.Value ?? user.FindFirst(ClaimTypes.NameIdentifier)?.Value ?? "";
+        return $"jwt:{user.FindFirst(TenantClaims.Tenant)?.Value}/{user.FindFirst(TenantClaims.Environment)?.Value}/{subject}";
     }
 
     private static async ValueTask RejectAsync(OnRejectedContext context, RateLimitingOptions settings)

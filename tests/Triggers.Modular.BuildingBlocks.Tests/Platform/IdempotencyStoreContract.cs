@@ -33,8 +33,8 @@ public abstract class IdempotencyStoreContract : IAsyncLifetime
     [Fact]
     public async Task Given_a_completed_key_When_claimed_with_the_same_hash_Then_the_stored_response_comes_back_and_with_another_hash_Then_different_request()
     {
-        await _store.ClaimAsync(Acme, "k1", "h1", default);
-        await _store.CompleteAsync(Acme, "k1", """{"id":"env"}""", default);
+        var claim = await _store.ClaimAsync(Acme, "k1", "h1", default);
+        Assert.True(await _store.CompleteAsync(Acme, "k1", claim.ClaimId!, """{"id":"env"}""", default));
 
         var replay = await _store.ClaimAsync(Acme, "k1", "h1", default);
         Assert.Equal(IdempotencyClaim.Completed, replay.Claim);
@@ -54,8 +54,8 @@ public abstract class IdempotencyStoreContract : IAsyncLifetime
     [Fact]
     public async Task Given_a_released_claim_When_claimed_again_Then_it_is_ours()
     {
-        await _store.ClaimAsync(Acme, "k1", "h1", default);
-        await _store.ReleaseAsync(Acme, "k1", default);
+        var claim = await _store.ClaimAsync(Acme, "k1", "h1", default);
+        await _store.ReleaseAsync(Acme, "k1", claim.ClaimId!, default);
         Assert.Equal(0, await _store.CountAsync(Acme, "k1"));
         Assert.Equal(IdempotencyClaim.Claimed, (await _store.ClaimAsync(Acme, "k1", "h2", default)).Claim);
     }
@@ -71,12 +71,27 @@ public abstract class IdempotencyStoreContract : IAsyncLifetime
     }
 
     [Fact]
+    public async Task Given_a_holder_whose_lease_lapsed_and_a_successor_When_the_stale_holder_releases_or_completes_Then_the_successors_claim_is_untouched()
+    {
+        var stale = await _store.ClaimAsync(Acme, "k1", "h1", default);
+        _clock.Advance(IdempotencyStore.Lease + TimeSpan.FromSeconds(1));
+        var successor = await _store.ClaimAsync(Acme, "k1", "h1", default);
+        Assert.Equal(IdempotencyClaim.Claimed, successor.Claim);
+        Assert.NotEqual(stale.ClaimId, successor.ClaimId);
+
+        await _store.ReleaseAsync(Acme, "k1", stale.ClaimId!, default);
+        Assert.False(await _store.CompleteAsync(Acme, "k1", stale.ClaimId!, """{"from":"stale"}""", default));
+
+        Assert.Equal(IdempotencyClaim.InProgress, (await _store.ClaimAsync(Acme, "k1", "h1", default)).Claim);
+        Assert.True(await _store.CompleteAsync(Acme, "k1", successor.ClaimId!, """{"from":"successor"}""", default));
+        Assert.Equal("""{"from":"successor"}""", (await _store.ClaimAsync(Acme, "k1", "h1", default)).ResponseJson);
+    }
+
+    [Fact]
     public async Task Given_a_completed_record_past_24_hours_When_claimed_or_swept_Then_it_is_gone()
     {
-        await _store.ClaimAsync(Acme, "k1", "h1", default);
-        await _store.CompleteAsync(Acme, "k1", "{}", default);
-        await _store.ClaimAsync(Acme, "k2", "h1", default);
-        await _store.CompleteAsync(Acme, "k2", "{}", default);
+        await _store.CompleteAsync(Acme, "k1", (await _store.ClaimAsync(Acme, "k1", "h1", default)).ClaimId!, "{}", default);
+        await _store.CompleteAsync(Acme, "k2", (await _store.ClaimAsync(Acme, "k2", "h1", default)).ClaimId!, "{}", default);
         _clock.Advance(IdempotencyStore.Retention + TimeSpan.FromMinutes(1));
 
         Assert.Equal(IdempotencyClaim.Claimed, (await _store.ClaimAsync(Acme, "k1", "h2", default)).Claim);

@@ -39,7 +39,7 @@ public sealed class ApiConventionsTests : IAsyncLifetime
     public async Task Given_malformed_json_When_posted_Then_400_with_a_field_error_and_nothing_stored(string body, string field)
     {
         var before = await EventCountAsync();
-        var problem = await (await PostRawAsync(body)).ProblemAsync(400);
+        var problem = await (await PostRawAsync(body)).ProblemAsync(400, "malformed-json");
         Assert.NotNull(problem["errors"]![field]);
         Assert.Equal(before, await EventCountAsync());
     }
@@ -48,14 +48,15 @@ public sealed class ApiConventionsTests : IAsyncLifetime
     public async Task Given_an_empty_body_When_posted_Then_400_problem()
     {
         var before = await EventCountAsync();
-        await (await PostRawAsync("")).ProblemAsync(400);
+        var problem = await (await PostRawAsync("")).ProblemAsync(400, "malformed-json");
+        Assert.NotNull(problem["errors"]!["body"]);
         Assert.Equal(before, await EventCountAsync());
     }
 
     [Fact]
     public async Task Given_a_field_that_breaks_a_rule_When_posted_Then_400_naming_the_field_in_snake_case()
     {
-        var problem = await (await PostRawAsync("{\"name\": \"Has Spaces\"}")).ProblemAsync(400);
+        var problem = await (await PostRawAsync("{\"name\": \"Has Spaces\"}")).ProblemAsync(400, "validation-error");
         Assert.NotEmpty(problem["errors"]!["name"]!.AsArray());
     }
 
@@ -73,8 +74,8 @@ public sealed class ApiConventionsTests : IAsyncLifetime
     public async Task Given_the_wrong_content_type_When_posted_Then_415()
     {
         var before = await EventCountAsync();
-        await (await PostRawAsync("name=qa", "application/x-www-form-urlencoded")).ProblemAsync(415);
-        await (await PostRawAsync("{\"name\": \"qa\"}", "text/plain")).ProblemAsync(415);
+        await (await PostRawAsync("name=qa", "application/x-www-form-urlencoded")).ProblemAsync(415, "unsupported-media-type");
+        await (await PostRawAsync("{\"name\": \"qa\"}", "text/plain")).ProblemAsync(415, "unsupported-media-type");
         Assert.Equal(before, await EventCountAsync());
     }
 
@@ -83,29 +84,29 @@ public sealed class ApiConventionsTests : IAsyncLifetime
     {
         var before = await EventCountAsync();
         var big = "{\"name\": \"" + new string('x', 1_100_000) + "\"}";
-        await (await PostRawAsync(big)).ProblemAsync(413);
+        await (await PostRawAsync(big)).ProblemAsync(413, "body-too-large");
 
         var chunked = new HttpRequestMessage(HttpMethod.Post, Url("/api/v1/environments"))
         {
             Content = new StreamContent(new NoLengthStream(Encoding.UTF8.GetBytes(big))),
         };
         chunked.Content.Headers.ContentType = new("application/json");
-        await (await _admin.SendAsync(chunked)).ProblemAsync(413);
+        await (await _admin.SendAsync(chunked)).ProblemAsync(413, "body-too-large");
         Assert.Equal(before, await EventCountAsync());
     }
 
     [Fact]
     public async Task Given_an_unknown_route_When_called_Then_404_problem()
     {
-        await (await _host.Anonymous().GetAsync(Url("/api/v1/does-not-exist"))).ProblemAsync(404);
-        await (await _admin.GetAsync(Url("/api/v1/does-not-exist"))).ProblemAsync(404);
+        await (await _host.Anonymous().GetAsync(Url("/api/v1/does-not-exist"))).ProblemAsync(404, "not-found");
+        await (await _admin.GetAsync(Url("/api/v1/does-not-exist"))).ProblemAsync(404, "not-found");
     }
 
     [Fact]
     public async Task Given_a_wrong_method_When_called_Then_405_problem_with_allow()
     {
         var response = await _admin.PutAsync(Url("/api/v1/me"), new StringContent("{}", Encoding.UTF8, "application/json"));
-        await response.ProblemAsync(405);
+        await response.ProblemAsync(405, "method-not-allowed");
         Assert.Contains("GET", response.Content.Headers.Allow);
     }
 
@@ -113,7 +114,7 @@ public sealed class ApiConventionsTests : IAsyncLifetime
     public async Task Given_an_unhandled_exception_When_it_escapes_Then_500_problem_with_a_trace_id_and_no_stack_trace()
     {
         var response = await _host.Anonymous().GetAsync(Url(ThrowingRouteFilter.Path));
-        var problem = await response.ProblemAsync(500);
+        var problem = await response.ProblemAsync(500, "internal-error");
         Assert.False(string.IsNullOrEmpty(problem["trace_id"]?.GetValue<string>()));
         var text = problem.ToJsonString();
         Assert.DoesNotContain(ThrowingRouteFilter.Secret, text, StringComparison.Ordinal);
@@ -132,6 +133,56 @@ public sealed class ApiConventionsTests : IAsyncLifetime
         var events = await _host.Services.GetRequiredService<IEventStore>().ReadStreamAsync("tenant-acme", ReadDirection.Backward, long.MaxValue, 1);
         Assert.Equal("corr-123", events.Single().Metadata.CorrelationId);
         Assert.StartsWith("key:key_", events.Single().Metadata.Actor, StringComparison.Ordinal);
+    }
+
+    public static TheoryData<string, string, int, string> NonJsonAcceptCases() => new()
+    {
+        { "text/html", "/api/v1/keys/key_01JD0000000000000000000000", 404, "not-found" },
+        { "application/xml", "/api/v1/keys/key_01JD0000000000000000000000", 404, "not-found" },
+        { "text/html", "/api/v1/does-not-exist", 404, "not-found" },
+        { "text/html", ThrowingRouteFilter.Path, 500, "internal-error" },
+    };
+
+    [Theory]
+    [MemberData(nameof(NonJsonAcceptCases))]
+    public async Task Given_a_client_that_accepts_no_json_When_an_error_happens_Then_it_still_gets_the_problem_json(string accept, string path,
+        int status, string type)
+    {
+        var request = new HttpRequestMessage(HttpMethod.Get, Url(path));
+        request.Headers.Accept.ParseAdd(accept);
+        var problem = await (await _admin.SendAsync(request)).ProblemAsync(status, type);
+        Assert.DoesNotContain("tmk_", problem.ToJsonString(), StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task Given_an_invalid_field_and_a_client_that_accepts_html_When_posted_Then_400_problem_with_the_field()
+    {
+        var request = new HttpRequestMessage(HttpMethod.Post, Url("/api/v1/environments")) { Content = new StringContent("{\"name\": \"Bad Name\"}", Encoding.UTF8, "application/json") };
+        request.Headers.Accept.ParseAdd("text/html");
+        var problem = await (await _admin.SendAsync(request)).ProblemAsync(400, "validation-error");
+        Assert.NotNull(problem["errors"]!["name"]);
+    }
+
+    [Fact]
+    public async Task Given_a_bad_idempotency_key_on_an_unknown_route_or_without_credentials_Then_404_or_401_come_first()
+    {
+        var unknown = new HttpRequestMessage(HttpMethod.Post, Url("/api/v1/nothing")) { Content = new StringContent("{}", Encoding.UTF8, "application/json") };
+        unknown.Headers.Add("Idempotency-Key", "a b");
+        await (await _admin.SendAsync(unknown)).ProblemAsync(404, "not-found");
+
+        var anonymous = new HttpRequestMessage(HttpMethod.Post, Url("/api/v1/environments")) { Content = new StringContent("{\"name\": \"x\"}", Encoding.UTF8, "application/json") };
+        anonymous.Headers.Add("Idempotency-Key", "a b");
+        await (await _host.Anonymous().SendAsync(anonymous)).ProblemAsync(401, "unauthenticated");
+    }
+
+    [Fact]
+    public async Task Given_two_idempotency_key_headers_When_posted_Then_400_and_nothing_stored()
+    {
+        var before = await EventCountAsync();
+        var request = new HttpRequestMessage(HttpMethod.Post, Url("/api/v1/environments")) { Content = new StringContent("{\"name\": \"twice\"}", Encoding.UTF8, "application/json") };
+        request.Headers.TryAddWithoutValidation("Idempotency-Key", ["a", "b"]);
+        await (await _admin.SendAsync(request)).ProblemAsync(400, "validation-error");
+        Assert.Equal(before, await EventCountAsync());
     }
 
     /// <summary>Appends, after the whole app pipeline, a terminal middleware that throws for one path.</summary>

@@ -51,7 +51,7 @@ public abstract class IdempotencyTests : IAsyncLifetime
         var admin = await _host.ClientAsync("acme", "dev", Permissions.Admin);
         Assert.Equal(HttpStatusCode.Created, (await admin.PostJsonAsync("/api/v1/environments", new { name = "staging" }, "k-422")).StatusCode);
 
-        var problem = await (await admin.PostJsonAsync("/api/v1/environments", new { name = "qa" }, "k-422")).ProblemAsync(422);
+        var problem = await (await admin.PostJsonAsync("/api/v1/environments", new { name = "qa" }, "k-422")).ProblemAsync(422, "idempotency-key-reused");
 
         Assert.Contains("k-422", problem["detail"]!.GetValue<string>(), StringComparison.Ordinal);
         Assert.Equal(0, await EnvironmentCreatedEventsAsync("acme", "qa"));
@@ -81,6 +81,8 @@ public abstract class IdempotencyTests : IAsyncLifetime
         var created = responses.Where(r => r.StatusCode == HttpStatusCode.Created).ToList();
         Assert.NotEmpty(created);
         Assert.All(responses, r => Assert.Contains(r.StatusCode, new[] { HttpStatusCode.Created, HttpStatusCode.Conflict }));
+        foreach (var conflict in responses.Where(r => r.StatusCode == HttpStatusCode.Conflict))
+            await conflict.ProblemAsync(409, "idempotency-key-in-progress"); // never "already exists": that would mean it ran twice
         var bodies = await Task.WhenAll(created.Select(r => r.Content.ReadAsStringAsync()));
         Assert.Single(bodies.Distinct());
         Assert.Equal(1, await EnvironmentCreatedEventsAsync("acme", "race"));
@@ -95,6 +97,18 @@ public abstract class IdempotencyTests : IAsyncLifetime
         var fixedResponse = await admin.PostJsonAsync("/api/v1/environments", new { name = "fixed" }, "fix-me");
 
         Assert.Equal(HttpStatusCode.Created, fixedResponse.StatusCode);
+    }
+
+    [Fact]
+    public async Task Given_an_idempotency_key_When_issuing_an_api_key_Then_400_and_no_key_is_minted()
+    {
+        var admin = await _host.ClientAsync("acme", "dev", Permissions.Admin);
+        var before = (await _host.Tenancy.ListApiKeysAsync("acme", "dev")).Count;
+
+        await (await admin.PostJsonAsync("/api/v1/keys", new { name = "ci", permissions = new[] { "events:write" } }, "issue-1"))
+            .ProblemAsync(400, "idempotency-key-not-supported");
+
+        Assert.Equal(before, (await _host.Tenancy.ListApiKeysAsync("acme", "dev")).Count);
     }
 
     [Fact]

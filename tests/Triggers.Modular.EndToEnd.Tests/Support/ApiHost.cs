@@ -120,7 +120,7 @@ public static class Http
     }
 
     /// <summary>Asserts an RFC 9457 problem with this status and returns it.</summary>
-    public static async Task<JsonObject> ProblemAsync(this HttpResponseMessage response, int status)
+    public static async Task<JsonObject> ProblemAsync(this HttpResponseMessage response, int status, string? type = null)
     {
         var body = await response.Content.ReadAsStringAsync();
         Assert.True((int)response.StatusCode == status, $"expected {status}, got {(int)response.StatusCode}: {body}");
@@ -129,6 +129,12 @@ public static class Http
         Assert.Equal(status, problem["status"]!.GetValue<int>());
         Assert.False(string.IsNullOrEmpty(problem["type"]?.GetValue<string>()), body);
         Assert.False(string.IsNullOrEmpty(problem["title"]?.GetValue<string>()), body);
+        Assert.StartsWith("https://triggers-modular.dev/problems/", problem["type"]!.GetValue<string>(), StringComparison.Ordinal);
+        if (type is not null) Assert.Equal("https://triggers-modular.dev/problems/" + type, problem["type"]!.GetValue<string>());
+        Assert.False(string.IsNullOrEmpty(problem["trace_id"]?.GetValue<string>()), body);
+        var correlation = problem["correlation_id"]?.GetValue<string>();
+        Assert.False(string.IsNullOrEmpty(correlation), body);
+        Assert.Equal(correlation, response.Headers.GetValues("X-Correlation-Id").Single());
         return problem;
     }
 

@@ -3,6 +3,7 @@ CREATE TABLE IF NOT EXISTS platform.idempotency_records (
     tenant_id       text   NOT NULL,
     environment     text   NOT NULL,
     idempotency_key text   NOT NULL,
+    claim_id        text   NOT NULL,
     request_hash    text   NOT NULL,
     status          text   NOT NULL CHECK (status IN ('pending', 'completed')),
     response_json   text   NULL,

@@ -2,6 +2,7 @@ CREATE TABLE IF NOT EXISTS platform_idempotency_records (
     tenant_id       TEXT    NOT NULL,
     environment     TEXT    NOT NULL,
     idempotency_key TEXT    NOT NULL,
+    claim_id        TEXT    NOT NULL,
     request_hash    TEXT    NOT NULL,
     status          TEXT    NOT NULL CHECK (status IN ('pending', 'completed')),
     response_json   TEXT    NULL,

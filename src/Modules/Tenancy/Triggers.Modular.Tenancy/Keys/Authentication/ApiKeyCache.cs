@@ -14,6 +14,20 @@ internal sealed class ApiKeyCache(TenancyOptions options, TimeProvider clock)
     private readonly ConcurrentDictionary<string, (ApiKeyIdentity Identity, DateTimeOffset Expires)> _entries = new(StringComparer.Ordinal);
     private readonly ConcurrentDictionary<string, DateTimeOffset> _revoked = new(StringComparer.Ordinal);
 
+    // Tokens found invalid (unknown id, wrong secret, revoked), by hash. Safe to remember: such a token can never
+    // become valid (ids and secrets are random and a revoked key stays revoked), and it spares the store a read per
+    // retry of a bad token.
+    private readonly ConcurrentDictionary<string, DateTimeOffset> _rejected = new(StringComparer.Ordinal);
+
+    public bool IsRejected(string tokenHash) => _rejected.TryGetValue(tokenHash, out var until) && until > clock.GetUtcNow();
+
+    public void Reject(string tokenHash)
+    {
+        if (options.ApiKeyCacheDuration <= TimeSpan.Zero) return;
+        if (_rejected.Count >= MaxEntries) Prune();
+        _rejected[tokenHash] = clock.GetUtcNow() + options.ApiKeyCacheDuration;
+    }
+
     public bool TryGet(string tokenHash, out ApiKeyIdentity identity)
     {
         identity = null!;
@@ -51,6 +65,9 @@ internal sealed class ApiKeyCache(TenancyOptions options, TimeProvider clock)
             if (entry.Expires <= now) _entries.TryRemove(hash, out _);
         foreach (var (keyId, until) in _revoked)
             if (until <= now) _revoked.TryRemove(keyId, out _);
+        foreach (var (hash, until) in _rejected)
+            if (until <= now) _rejected.TryRemove(hash, out _);
+        if (_rejected.Count >= MaxEntries) _rejected.Clear();
         // Still full of live entries (many distinct keys in use): start over rather than grow without bound.
         if (_entries.Count >= MaxEntries) _entries.Clear();
     }

@@ -18,9 +18,14 @@ internal sealed class ApiKeyValidator(CommandHandler handler, ApiKeyCache cache)
         if (!ApiKeyTokens.TryParse(token, out var keyId)) return null;
         var hash = ApiKeyTokens.Hash(token);
         if (cache.TryGet(hash, out var cached)) return cached;
+        if (cache.IsRejected(hash)) return null;
 
         var (key, _) = await handler.LoadAsync(ApiKeyDecider.Instance, Streams.ApiKey(keyId), cancellationToken);
-        if (!key.Exists || key.IsRevoked || !HashesEqual(key.TokenHash, hash)) return null;
+        if (!key.Exists || key.IsRevoked || !HashesEqual(key.TokenHash, hash))
+        {
+            cache.Reject(hash);
+            return null;
+        }
 
         var identity = new ApiKeyIdentity(key.KeyId!, key.TenantId, key.Environment, key.Permissions);
         cache.Add(hash, identity);

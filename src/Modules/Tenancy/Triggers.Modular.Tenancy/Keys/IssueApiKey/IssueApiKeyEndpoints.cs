@@ -3,6 +3,8 @@ using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Http.HttpResults;
 using Microsoft.AspNetCore.Mvc;
 using Microsoft.AspNetCore.Routing;
+using Microsoft.Extensions.DependencyInjection;
+using Triggers.Modular.BuildingBlocks.Errors;
 using Triggers.Modular.BuildingBlocks.Mediation;
 using Triggers.Modular.BuildingBlocks.Security;
 using Triggers.Modular.Tenancy.Contracts;
@@ -42,6 +44,13 @@ internal static class IssueApiKeyEndpoints
 
     private static async Task<Created<IssuedApiKeyDto>> IssueAsync(TenancyMediator mediator, HttpContext http, IssueApiKey command, CancellationToken cancellationToken)
     {
+        // The response holds a secret shown once, which is never stored, so a retry could not be answered with it:
+        // refuse the header rather than silently mint a second key on a retry.
+        if (http.RequestServices.GetRequiredService<RequestContext>().IdempotencyKey is not null)
+            throw new BadRequestException(
+                "Idempotency-Key is not supported when issuing API keys: the token is shown once and never stored. " +
+                "After a lost response, list the keys (GET /api/v1/keys) and revoke any you did not receive.",
+                "idempotency-key-not-supported");
         var key = await mediator.Send(command, cancellationToken);
         // The body carries a credential: no cache, proxy or browser may keep it.
         http.Response.Headers.CacheControl = "no-store";
