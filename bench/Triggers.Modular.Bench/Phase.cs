@@ -37,25 +37,45 @@ internal sealed record PhaseResult(
     /// <summary>CPU time of the PostgreSQL processes serving the bench database, per operation (Linux only).</summary>
     public double? ServerCpuUsPerOp { get; init; }
 
+    /// <summary>CPU time of the host process under test (HTTP phases), per operation; null elsewhere.</summary>
+    public double? HostCpuUsPerOp { get; init; }
+
     /// <summary>Share of the machine's CPU used by anything else during the phase (other work on the machine).</summary>
     public double? ForeignCpuShare { get; init; }
 }
 
 /// <summary>
 /// CPU time of this process, of the PostgreSQL processes that serve <see cref="PostgresDatabase"/> (its backends and
-/// the server's auxiliary processes), and of the whole machine; from /proc on Linux, process only elsewhere.
+/// the server's auxiliary processes), of the host process under test (<see cref="HostProcess"/>, HTTP phases), and of
+/// the whole machine; from /proc on Linux, process only elsewhere.
 /// </summary>
-internal readonly record struct CpuSample(TimeSpan Process, TimeSpan? Server, TimeSpan? Machine, long Timestamp)
+internal readonly record struct CpuSample(TimeSpan Process, TimeSpan? Server, TimeSpan? Host, TimeSpan? Machine, long Timestamp)
 {
     /// <summary>The bench database whose backends count as "server"; null outside the PostgreSQL phases.</summary>
     public static string? PostgresDatabase { get; set; }
+
+    /// <summary>The host process the HTTP phases call (a child of the bench); null outside them.</summary>
+    public static System.Diagnostics.Process? HostProcess { get; set; }
 
     private const double Hz = 100; // USER_HZ
 
     public static CpuSample Take()
     {
         var process = System.Diagnostics.Process.GetCurrentProcess().TotalProcessorTime;
-        TimeSpan? machine = null, server = null;
+        TimeSpan? machine = null, server = null, host = null;
+        if (HostProcess is { } child)
+        {
+            try
+            {
+                child.Refresh();
+                host = child.TotalProcessorTime;
+            }
+            catch (InvalidOperationException)
+            {
+                // The host exited; the phase reports its errors.
+            }
+        }
+
         try
         {
             // "cpu  user nice system idle iowait irq softirq steal ..."
@@ -68,7 +88,7 @@ internal readonly record struct CpuSample(TimeSpan Process, TimeSpan? Server, Ti
             // Not Linux: only the process figure.
         }
 
-        return new CpuSample(process, server, machine, Stopwatch.GetTimestamp());
+        return new CpuSample(process, server, host, machine, Stopwatch.GetTimestamp());
     }
 
     /// <summary>Backends titled "postgres: …: user {database} host(port) …" plus auxiliary processes (no client address).</summary>
@@ -101,17 +121,18 @@ internal readonly record struct CpuSample(TimeSpan Process, TimeSpan? Server, Ti
         return TimeSpan.FromSeconds(ticks / Hz);
     }
 
-    /// <summary>(bench, server, foreign share of all CPUs) between two samples.</summary>
-    public (TimeSpan Client, TimeSpan? Server, double? ForeignShare) Since(CpuSample before)
+    /// <summary>(bench, server, host under test, foreign share of all CPUs) between two samples.</summary>
+    public (TimeSpan Client, TimeSpan? Server, TimeSpan? Host, double? ForeignShare) Since(CpuSample before)
     {
         var client = Process - before.Process;
+        TimeSpan? host = Host is { } h && before.Host is { } bh ? h - bh : null;
         if (Machine is not { } m || before.Machine is not { } b || Server is not { } s || before.Server is not { } bs)
-            return (client, null, null);
+            return (client, null, host, null);
         var server = s - bs;
-        var foreign = (m - b) - client - server;
+        var foreign = (m - b) - client - server - (host ?? TimeSpan.Zero);
         var capacity = Stopwatch.GetElapsedTime(before.Timestamp, Timestamp).TotalSeconds * Environment.ProcessorCount;
         var share = capacity > 0 ? Math.Max(0, foreign.TotalSeconds) / capacity : 0;
-        return (client, PostgresDatabase is null ? null : server, share);
+        return (client, PostgresDatabase is null ? null : server, host, share);
     }
 }
 
@@ -183,7 +204,7 @@ internal static class Phase
             foreach (var loop in loops) await loop.DisposeAsync();
         }
 
-        var (clientCpu, serverCpu, foreignShare) = CpuSample.Take().Since(cpu);
+        var (clientCpu, serverCpu, hostCpu, foreignShare) = CpuSample.Take().Since(cpu);
         var all = latencies.SelectMany(l => l).ToArray();
         Array.Sort(all);
         var seconds = duration.TotalSeconds;
@@ -201,6 +222,7 @@ internal static class Phase
             TotalEvents = totalEvents.Sum(),
             ClientCpuUsPerOp = totalOps.Sum() > 0 ? clientCpu.TotalMicroseconds / totalOps.Sum() : 0,
             ServerCpuUsPerOp = totalOps.Sum() > 0 && serverCpu is { } server ? server.TotalMicroseconds / totalOps.Sum() : null,
+            HostCpuUsPerOp = totalOps.Sum() > 0 && hostCpu is { } host ? host.TotalMicroseconds / totalOps.Sum() : null,
             ForeignCpuShare = foreignShare,
         };
     }

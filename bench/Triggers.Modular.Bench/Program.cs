@@ -11,7 +11,10 @@ internal sealed record BenchOptions(
     bool RunSqlite,
     bool RunPostgres,
     int[] WriterCounts,
-    long ReadEvents)
+    long ReadEvents,
+    bool RunHttp = false,
+    string[]? HttpStores = null,
+    string? HostDll = null)
 {
     public const string DefaultPostgres = "Host=127.0.0.1;Port=5432;Username=tm_test;Password=tm_test;Database=postgres";
 
@@ -22,6 +25,8 @@ internal sealed record BenchOptions(
         string? only = null;
         int[] writers = [1, 16];
         long readEvents = 100_000;
+        string[] httpStores = ["sqlite", "postgres"];
+        string? hostDll = null;
         for (var i = 0; i < args.Length; i++)
         {
             string Value() => i + 1 < args.Length ? args[++i] : throw new ArgumentException($"{args[i]} needs a value.");
@@ -33,6 +38,8 @@ internal sealed record BenchOptions(
                 case "--only": only = Value().ToLowerInvariant(); break;
                 case "--writers": writers = Value().Split(',').Select(w => int.Parse(w, CultureInfo.InvariantCulture)).ToArray(); break;
                 case "--read-events": readEvents = long.Parse(Value(), CultureInfo.InvariantCulture); break;
+                case "--http-stores": httpStores = Value().ToLowerInvariant().Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries); break;
+                case "--host-dll": hostDll = Path.GetFullPath(Value()); break;
                 case "-h" or "--help":
                     throw new ArgumentException("help");
                 default:
@@ -40,27 +47,35 @@ internal sealed record BenchOptions(
             }
         }
 
-        if (only is not (null or "sqlite" or "postgres"))
-            throw new ArgumentException("--only takes sqlite or postgres.");
+        if (only is not (null or "sqlite" or "postgres" or "http"))
+            throw new ArgumentException("--only takes sqlite, postgres or http.");
+        if (httpStores.Length == 0 || httpStores.Any(s => s is not ("sqlite" or "postgres")))
+            throw new ArgumentException("--http-stores takes sqlite, postgres or both (comma-separated).");
         if (seconds <= 0 || warmup < 0 || writers.Length == 0 || writers.Any(w => w < 1))
             throw new ArgumentException("--seconds must be > 0, --warmup ≥ 0, --writers a list of counts ≥ 1.");
         return new BenchOptions(TimeSpan.FromSeconds(seconds), TimeSpan.FromSeconds(warmup), postgres,
-            only is null or "sqlite", only is null or "postgres", writers, readEvents);
+            only is null or "sqlite", only is null or "postgres", writers, readEvents,
+            RunHttp: only == "http", HttpStores: httpStores, HostDll: hostDll);
     }
 }
 
 internal static class Program
 {
     private const string Usage = """
-        Event-store benchmark (docs/benchmarks.md).
+        Event-store and HTTP pipeline benchmark (docs/benchmarks.md).
           dotnet run -c Release --project bench/Triggers.Modular.Bench -- [options]
             --seconds N        measured seconds per phase (default 5)
             --warmup N         warm-up seconds per phase, not measured (default 1)
             --postgres "CS"    admin connection string (default env TM_BENCH_POSTGRES, else the local tm_test role);
                                the bench creates and drops its own database tm_bench_<guid>
-            --only sqlite|postgres
+            --only sqlite|postgres|http
+                               without --only: the store phases of both adapters (not http); http: only the HTTP
+                               pipeline phases, against the real host started as a separate process
             --writers 1,16     concurrent writer counts for the write phases (default 1,16)
             --read-events N    $all is filled to at least N events before the read phases (default 100000)
+            --http-stores L    stores the host runs on for --only http: sqlite,postgres (default both)
+            --host-dll PATH    the host to start (default src/Host/bin/<configuration>/net10.0/Triggers.Modular.Host.dll,
+                               built with the bench, which references the host project for build order only)
         """;
 
     public static async Task<int> Main(string[] args)
@@ -88,6 +103,23 @@ internal static class Program
             ["Phases"] = $"warm-up {o.Warmup.TotalSeconds:0.#} s + measured {o.Duration.TotalSeconds:0.#} s each; writers {string.Join("/", o.WriterCounts)}",
         };
         var results = new List<PhaseResult>();
+
+        if (o.RunHttp)
+        {
+            environment["Phases"] = $"warm-up {o.Warmup.TotalSeconds:0.#} s + measured {o.Duration.TotalSeconds:0.#} s each; clients {string.Join("/", o.WriterCounts)}";
+            try
+            {
+                await new HttpBench(o, results, environment).RunAsync();
+            }
+            catch (InvalidOperationException ex)
+            {
+                Console.Error.WriteLine($"[http] stopped: {ex.Message}");
+                environment["HTTP"] = $"stopped early: {ex.Message.ReplaceLineEndings(" ")}";
+            }
+
+            Console.WriteLine(HttpReport.Render(environment, results));
+            return results.Count > 0 && results.All(r => r.Error is null) ? 0 : 1;
+        }
 
         if (o.RunPostgres)
         {

@@ -22,6 +22,7 @@ internal static class FirstRun
                {key.Token}
 
              Try:  curl -H "Authorization: Bearer {key.Token}" http://127.0.0.1:5080/api/v1/me
+               (5080 is the default; use the address of "Now listening on" below if you changed it)
              More keys:  dotnet run --project src/Host -- keys create --tenant {key.TenantId} --environment {key.Environment} --permissions events:write
             ================================================================================
 

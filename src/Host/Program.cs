@@ -3,6 +3,8 @@ using Triggers.Modular.Host;
 using Triggers.Modular.Host.Cli;
 
 var builder = WebApplication.CreateBuilder(args);
+// CLI verbs print their own output; keep the host's informational log lines out of it.
+if (TenancyCli.IsCommand(args)) builder.Configuration["Serilog:MinimumLevel:Default"] = "Warning";
 builder.AddTriggersHost();
 
 var app = builder.Build();

@@ -52,6 +52,19 @@ public sealed class IdempotencyStore(IStoreDatabase database, TimeProvider clock
             locked = now + (long)Lease.TotalMilliseconds, expires = now + (long)Retention.TotalMilliseconds,
         };
         await using var connection = await database.OpenConnectionAsync(cancellationToken);
+
+        // Read first: a replay, a reused key or a live claim is answered without taking the write lock.
+        var seen = await connection.QuerySingleOrDefaultAsync<(string RequestHash, string Status, string? ResponseJson, long LockedUntilMs, long ExpiresAtMs)>(
+            new CommandDefinition(
+                $"SELECT request_hash, status, response_json, locked_until_ms, expires_at_ms FROM {Table} WHERE tenant_id = @tenant AND environment = @environment AND idempotency_key = @key",
+                args, cancellationToken: cancellationToken));
+        if (seen.RequestHash is not null && seen.ExpiresAtMs >= now)
+        {
+            if (!string.Equals(seen.RequestHash, requestHash, StringComparison.Ordinal)) return (IdempotencyClaim.DifferentRequest, null, null);
+            if (seen.Status == "completed") return (IdempotencyClaim.Completed, seen.ResponseJson, null);
+            if (seen.LockedUntilMs >= now) return (IdempotencyClaim.InProgress, null, null);
+        }
+
         await using var tx = await database.BeginWriteTransactionAsync(connection, cancellationToken);
         var inserted = await connection.ExecuteAsync(new CommandDefinition(
             $"""

@@ -31,6 +31,9 @@ internal sealed partial class ApiExceptionHandler(IProblemDetailsService problem
             ValidationException v => Validation(v.Errors.GroupBy(e => FieldPath.ToSnake(e.PropertyName))
                 .ToDictionary(g => g.Key, g => g.Select(e => e.ErrorMessage).Distinct().ToArray())),
             InvalidAppendException a => Validation(new() { [a.Field ?? "body"] = [a.Message] }),
+            // Other writers kept changing the same resource through every retry: the caller may simply try again.
+            WrongExpectedRevisionException => Problem(409, "concurrent-modification", "Concurrent modification",
+                "The resource was changed by other requests at the same moment; retry the request."),
             BadHttpRequestException b => BadRequest(b),
             ApiErrorException e => Problem(e.Status, e.Type, e.Title, e.Message, e.Extensions),
             _ => null,

@@ -1,3 +1,4 @@
+using Triggers.Modular.BuildingBlocks.Errors;
 using Triggers.Modular.Tenancy.Contracts;
 
 namespace Triggers.Modular.Host.Cli;
@@ -36,9 +37,15 @@ internal static class TenancyCliCommands
             await o.WriteLineAsync($"Revoked API key {a.Positional[0]}.");
         }),
         new("keys list", 0, Set("tenant", "environment"), ["tenant", "environment"], async (m, a, o) =>
+        {
+            var (tenant, environment) = (a.Option("tenant")!, a.Option("environment")!);
+            // An empty table would read as "no keys" for a typo in the tenant or environment.
+            if ((await m.ListTenantsAsync()).FirstOrDefault(t => t.Id == tenant) is not { } found || !found.Environments.Contains(environment))
+                throw new NotFoundException("Environment", $"{tenant}/{environment}");
             await Table.WriteAsync(o, ["PREFIX", "ID", "NAME", "PERMISSIONS", "CREATED", "REVOKED"],
-                (await m.ListApiKeysAsync(a.Option("tenant")!, a.Option("environment")!)).Select(k => new[]
-                    { k.Prefix, k.Id, k.Name, Join(k.Permissions), TenancyCli.Time(k.CreatedAt), TenancyCli.Time(k.RevokedAt) }))),
+                (await m.ListApiKeysAsync(tenant, environment)).Select(k => new[]
+                    { k.Prefix, k.Id, k.Name, Join(k.Permissions), TenancyCli.Time(k.CreatedAt), TenancyCli.Time(k.RevokedAt) }));
+        }),
     ];
 
     public static CliCommand? Find(string verb) => All.FirstOrDefault(c => c.Verb == verb);

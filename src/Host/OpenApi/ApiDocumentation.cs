@@ -27,6 +27,7 @@ public static class ApiDocumentation
             });
             options.AddDocumentTransformer<BearerSecurityTransformer>();
             options.AddOperationTransformer<BearerSecurityTransformer>();
+            options.AddOperationTransformer<ProblemResponsesTransformer>();
         });
         return services;
     }

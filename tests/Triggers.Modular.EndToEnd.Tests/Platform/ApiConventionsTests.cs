@@ -176,6 +176,18 @@ public sealed class ApiConventionsTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task Given_many_concurrent_writes_to_one_tenant_When_they_collide_Then_each_answers_201_or_409_never_500_and_every_201_was_stored()
+    {
+        var responses = await Task.WhenAll(Enumerable.Range(0, 16).Select(i => _admin.PostJsonAsync("/api/v1/environments", new { name = $"par{i}" })));
+
+        foreach (var conflict in responses.Where(r => r.StatusCode == HttpStatusCode.Conflict))
+            await conflict.ProblemAsync(409, "concurrent-modification");
+        Assert.All(responses, r => Assert.Contains(r.StatusCode, new[] { HttpStatusCode.Created, HttpStatusCode.Conflict }));
+        var events = await _host.Services.GetRequiredService<IEventStore>().ReadStreamAsync("tenant-acme", ReadDirection.Forward, 0, 1000);
+        Assert.Equal(responses.Count(r => r.StatusCode == HttpStatusCode.Created), events.Count(e => e.Data.Contains("\"par", StringComparison.Ordinal)));
+    }
+
+    [Fact]
     public async Task Given_two_idempotency_key_headers_When_posted_Then_400_and_nothing_stored()
     {
         var before = await EventCountAsync();

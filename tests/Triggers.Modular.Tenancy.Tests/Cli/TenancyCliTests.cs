@@ -70,6 +70,7 @@ public sealed class TenancyCliTests
         var badPermission = await RunAsync(services, "keys", "create", "--tenant", "acme", "--environment", "dev", "--permissions", "root");
         var missingTenant = await RunAsync(services, "environments", "create", "dev", "--tenant", "ghost");
         var unknownKey = await RunAsync(services, "keys", "revoke", "key_01JD0000000000000000000000", "--tenant", "acme", "--environment", "dev");
+        var listGhost = await RunAsync(services, "keys", "list", "--tenant", "ghost", "--environment", "dev");
 
         Assert.All(new[] { noVerb, unknownVerb, missingOption, unknownOption, extraPositional }, r =>
         {
@@ -77,11 +78,12 @@ public sealed class TenancyCliTests
             Assert.Contains("Usage:", r.Output, StringComparison.Ordinal);
         });
         Assert.Equal(1, badSlug.Exit);
-        Assert.Contains("Id: Must be a tenant id", badSlug.Output, StringComparison.Ordinal);
+        Assert.Contains("error: id: Must be a tenant id", badSlug.Output, StringComparison.Ordinal);
         Assert.Equal(1, badPermission.Exit);
         Assert.Contains("'root'", badPermission.Output, StringComparison.Ordinal);
         Assert.Equal((1, "error: Tenant 'ghost' was not found."), (missingTenant.Exit, missingTenant.Output.Trim()));
         Assert.Equal(1, unknownKey.Exit);
         Assert.Contains("was not found", unknownKey.Output, StringComparison.Ordinal);
+        Assert.Equal((1, "error: Environment 'ghost/dev' was not found."), (listGhost.Exit, listGhost.Output.Trim()));
     }
 }

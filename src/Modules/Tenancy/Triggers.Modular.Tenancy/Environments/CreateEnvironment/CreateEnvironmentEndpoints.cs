@@ -1,3 +1,4 @@
+using Triggers.Modular.BuildingBlocks.Web;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Mvc;
@@ -22,6 +23,7 @@ internal static class CreateEnvironmentEndpoints
                 return TypedResults.Created($"/api/v1/environments/{environment.Name}", environment);
             })
             .RequireAuthorization(Permissions.Admin)
+            .AcceptsIdempotencyKey()
             .WithName("CreateEnvironment")
             .WithSummary("Add an environment to the caller's tenant")
             .WithDescription("Idempotent with an Idempotency-Key header. 409 when the environment exists.")
@@ -36,6 +38,7 @@ internal static class CreateEnvironmentEndpoints
                 return TypedResults.Created($"/api/v1/admin/tenants/{tenantId}/environments/{environment.Name}", environment);
             })
             .RequireAuthorization(Policies.Operator)
+            .AcceptsIdempotencyKey()
             .WithName("CreateTenantEnvironment")
             .WithSummary("Add an environment to any tenant (operator)")
             .WithDescription("Idempotent with an Idempotency-Key header. 404 unknown tenant, 409 existing environment.")

@@ -1,3 +1,4 @@
+using Triggers.Modular.BuildingBlocks.Web;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Http.HttpResults;
@@ -20,6 +21,7 @@ internal static class CreateTenantEndpoint
                 return TypedResults.Created($"/api/v1/admin/tenants/{tenant.Id}", tenant);
             })
             .RequireAuthorization(Policies.Operator)
+            .AcceptsIdempotencyKey()
             .WithName("CreateTenant")
             .WithSummary("Create a tenant with its initial environments (operator)")
             .WithDescription("Idempotent with an Idempotency-Key header. 409 when the tenant exists.")
