@@ -28,7 +28,7 @@ internal sealed partial class ApiExceptionHandler(IProblemDetailsService problem
 
         var problem = exception switch
         {
-            ValidationException v => Validation(v.Errors.GroupBy(e => FieldPath.ToSnake(e.PropertyName))
+            ValidationException v => Validation(v.Errors.GroupBy(e => FieldPath.ForApi(e.PropertyName))
                 .ToDictionary(g => g.Key, g => g.Select(e => e.ErrorMessage).Distinct().ToArray())),
             InvalidAppendException a => Validation(new() { [a.Field ?? "body"] = [a.Message] }),
             // Other writers kept changing the same resource through every retry: the caller may simply try again.
@@ -121,6 +121,14 @@ public static class FieldPath
 
         return sb.ToString();
     }
+
+    /// <summary>
+    /// A validation failure's property name as the API reports it: C# member paths (<c>Steps[0].DependsOn</c>, from
+    /// <c>RuleFor</c>) become snake_case; paths a validator already wrote as the client spelt them (they start lower-case:
+    /// <c>steps[0].config.body.customerName</c>) and header names (<c>If-Match</c>) are kept as they are.
+    /// </summary>
+    public static string ForApi(string? propertyName) =>
+        propertyName is { Length: > 0 } p && char.IsUpper(p[0]) && !p.Contains('-', StringComparison.Ordinal) ? ToSnake(p) : propertyName is { Length: > 0 } ? propertyName : "body";
 
     /// <summary>System.Text.Json's <c>$.steps[0].id</c> → <c>steps[0].id</c>; the whole body is <c>body</c>.</summary>
     public static string FromJsonPath(string? path)

@@ -52,7 +52,7 @@ public static class TenancyCli
         }
         catch (ValidationException ex)
         {
-            foreach (var error in ex.Errors) await output.WriteLineAsync($"error: {FieldPath.ToSnake(error.PropertyName)}: {error.ErrorMessage}");
+            foreach (var error in ex.Errors) await output.WriteLineAsync($"error: {FieldPath.ForApi(error.PropertyName)}: {error.ErrorMessage}");
             return 1;
         }
         catch (Exception ex) when (ex is not OperationCanceledException)

@@ -25,8 +25,7 @@ public sealed class ApiConventionsTests : IAsyncLifetime
 
     public async Task DisposeAsync() => await _host.DisposeAsync();
 
-    private async Task<long> EventCountAsync() =>
-        await _host.Services.GetRequiredService<IEventStore>().CountAllAfterAsync(GlobalPosition.Start);
+    private Task<long> EventCountAsync() => _host.RawEventCountAsync();
 
     private Task<HttpResponseMessage> PostRawAsync(string body, string contentType = "application/json") =>
         _admin.PostAsync(Url("/api/v1/environments"), new StringContent(body, Encoding.UTF8, contentType));

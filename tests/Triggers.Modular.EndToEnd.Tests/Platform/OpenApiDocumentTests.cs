@@ -28,7 +28,7 @@ public sealed class OpenApiDocumentTests : IAsyncLifetime
         var missing = _host.Services.GetRequiredService<EndpointDataSource>().Endpoints.OfType<RouteEndpoint>()
             .Where(e => e.RoutePattern.RawText?.StartsWith("/api/v1/", StringComparison.Ordinal) == true)
             .SelectMany(e => (e.Metadata.GetMetadata<Microsoft.AspNetCore.Routing.HttpMethodMetadata>()?.HttpMethods ?? ["GET"])
-                .Select(m => (Path: e.RoutePattern.RawText!, Method: m.ToLowerInvariant())))
+                .Select(m => (Path: e.RoutePattern.RawText!.TrimEnd('/'), Method: m.ToLowerInvariant()))) // a group's "" route ends in '/'; routing ignores it
             .Where(r => _doc["paths"]?[r.Path]?[r.Method] is null)
             .ToList();
         Assert.True(missing.Count == 0, "Not in /openapi/v1.json: " + string.Join(", ", missing));

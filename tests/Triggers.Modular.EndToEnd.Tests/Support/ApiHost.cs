@@ -7,6 +7,7 @@ using Microsoft.AspNetCore.Mvc.Testing;
 using Microsoft.Data.Sqlite;
 using Microsoft.Extensions.DependencyInjection;
 using Triggers.Modular.BuildingBlocks.Security;
+using Triggers.Modular.BuildingBlocks.Storage;
 using Triggers.Modular.BuildingBlocks.Tests.Support;
 using Triggers.Modular.Tenancy.Contracts;
 
@@ -65,6 +66,19 @@ public sealed class ApiHost : IAsyncDisposable
     }
 
     public ITenancyModule Tenancy => Services.GetRequiredService<ITenancyModule>();
+
+    /// <summary>Every event row in the store, committed or not yet visible to <c>$all</c> readers: on a shared PostgreSQL
+    /// cluster another database's open transaction holds <c>$all</c> back, so counting through it would lag.</summary>
+    public async Task<long> RawEventCountAsync()
+    {
+        var database = Services.GetRequiredService<IStoreDatabase>();
+        await using var connection = await database.OpenConnectionAsync();
+        await using var command = connection.CreateCommand();
+        command.CommandText = database.Dialect == StoreDialect.Postgres
+            ? "SELECT COUNT(*) FROM event_store.events"
+            : "SELECT COUNT(*) FROM es_events";
+        return Convert.ToInt64(await command.ExecuteScalarAsync(), System.Globalization.CultureInfo.InvariantCulture);
+    }
 
     /// <summary>A client without credentials.</summary>
     public HttpClient Anonymous() => _factory.CreateClient();

@@ -1,4 +1,10 @@
 namespace Triggers.Modular.Definitions.Contracts;
 
 /// <summary>The Definitions module's public facade; other modules talk to it only through this project.</summary>
-public interface IDefinitionsModule;
+public interface IDefinitionsModule
+{
+    /// <summary>A definition of that tenant × environment, the latest version or <paramref name="version"/>; null when it does not
+    /// exist there (or was deleted). Read from the definition's stream, so consistent with every acknowledged change.</summary>
+    Task<DefinitionDto?> GetAsync(string tenantId, string environment, string definitionId, int? version = null,
+        CancellationToken cancellationToken = default);
+}

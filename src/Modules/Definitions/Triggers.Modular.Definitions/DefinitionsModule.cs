@@ -1,18 +1,70 @@
+using FluentValidation;
+using Mediator;
+using Microsoft.AspNetCore.Routing;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.DependencyInjection.Extensions;
+using Triggers.Modular.BuildingBlocks.Aggregates;
+using Triggers.Modular.BuildingBlocks.Errors;
+using Triggers.Modular.BuildingBlocks.Mediation;
+using Triggers.Modular.BuildingBlocks.Projections;
+using Triggers.Modular.BuildingBlocks.Storage;
+using Triggers.Modular.Definitions.Api;
 using Triggers.Modular.Definitions.Contracts;
+using Triggers.Modular.Definitions.Definitions;
+using Triggers.Modular.Definitions.ReadModel;
+using Triggers.Modular.Definitions.Validation;
+using Triggers.Modular.Executions.Contracts.Steps.BuiltIn;
 
 namespace Triggers.Modular.Definitions;
 
-internal sealed class DefinitionsModule : IDefinitionsModule;
+internal sealed class DefinitionsModule(CommandHandler handler) : IDefinitionsModule
+{
+    public async Task<DefinitionDto?> GetAsync(string tenantId, string environment, string definitionId, int? version = null,
+        CancellationToken cancellationToken = default)
+    {
+        try
+        {
+            return (await handler.LoadOwnedAsync(new TenantScope(tenantId, environment), definitionId, cancellationToken)).ToDto(version);
+        }
+        catch (NotFoundException)
+        {
+            return null;
+        }
+    }
+}
 
 public static class DefinitionsModuleRegistration
 {
-    /// <summary>Registers the module's services. The module has no capabilities yet (foundation issue).</summary>
+    /// <summary>Workflow definitions: the module's own mediator, validators, event types, read model and facade.</summary>
     public static IServiceCollection AddDefinitionsModule(this IServiceCollection services, IConfiguration configuration)
     {
         ArgumentNullException.ThrowIfNull(configuration);
+        services.AddMediator((MediatorOptions o) =>
+        {
+            o.Namespace = "Triggers.Modular.Definitions.Mediation";
+            o.GenerateTypesAsInternal = true;
+            o.ServiceLifetime = ServiceLifetime.Scoped;
+            o.Assemblies = [typeof(DefinitionsModuleRegistration)];
+            o.PipelineBehaviors = [];
+        });
+        services.AddValidatorsFromAssembly(typeof(DefinitionsModuleRegistration).Assembly, includeInternalTypes: true);
+        services.AddEventTypes(r => DefinitionEventTypes.Register(r));
+        services.TryAddSingleton(TimeProvider.System);
+        services.AddBuiltInStepTypes(); // idempotent; here too so that definitions validate with the Executions module switched off
+        services.AddSingleton<DefinitionValidator>();
+        services.AddSingleton<IMigrationSource>(DefinitionsProjection.Migrations);
+        services.AddProjection<DefinitionsProjection>();
         services.AddSingleton<IDefinitionsModule, DefinitionsModule>();
         return services;
+    }
+}
+
+public static class DefinitionsEndpoints
+{
+    public static IEndpointRouteBuilder MapDefinitionsEndpoints(this IEndpointRouteBuilder endpoints)
+    {
+        DefinitionEndpoints.Map(endpoints);
+        return endpoints;
     }
 }

@@ -1,0 +1,13 @@
+using System.Text.Json;
+
+namespace Triggers.Modular.Definitions.Contracts;
+
+/// <summary>One version of a definition, whole: <see cref="Definition"/> is the document as the tenant wrote it.</summary>
+public sealed record DefinitionDto(string Id, int Version, string Status, bool Enabled, string Name, string? Description,
+    JsonElement Definition, DateTimeOffset CreatedAt, DateTimeOffset UpdatedAt);
+
+/// <summary>A definition in a list (latest version, without the document).</summary>
+public sealed record DefinitionSummaryDto(string Id, int Version, string Status, bool Enabled, string Name, string? Description,
+    DateTimeOffset CreatedAt, DateTimeOffset UpdatedAt);
+
+public sealed record DefinitionVersionDto(int Version, string Name, DateTimeOffset CreatedAt, string? Actor);
