@@ -7,6 +7,7 @@ using Microsoft.Extensions.DependencyInjection;
 using Triggers.Modular.BuildingBlocks.EventStore;
 using Triggers.Modular.BuildingBlocks.Security;
 using Triggers.Modular.BuildingBlocks.Tests.Support;
+using Triggers.Modular.Definitions.Contracts;
 using Triggers.Modular.EndToEnd.Tests.Support;
 using static Triggers.Modular.EndToEnd.Tests.Support.Http;
 
@@ -211,6 +212,20 @@ public abstract class DefinitionsApiTests : IAsyncLifetime
         var updated = JsonNode.Parse(events[1].Data)!;
         Assert.Equal(2, updated["version"]!.GetValue<int>());
         Assert.Equal("customer.created", updated["definition"]!["trigger"]!["event_name"]!.GetValue<string>());
+    }
+
+    [Fact]
+    public async Task Given_the_facade_When_another_module_asks_for_a_definition_Then_it_gets_the_version_asked_for_in_its_scope_only()
+    {
+        var id = (await CreateAsync(_writer))["id"]!.GetValue<string>();
+        await _writer.PutAsync(Url($"{Route}/{id}"), Json(OnboardingJson.Replace("Customer Onboarding - Standard", "v2", StringComparison.Ordinal)));
+        var facade = _host.Services.GetRequiredService<IDefinitionsModule>();
+
+        Assert.Equal(2, (await facade.GetAsync("acme", "dev", id))!.Version);
+        Assert.Equal("Customer Onboarding - Standard", (await facade.GetAsync("acme", "dev", id, version: 1))!.Name);
+        Assert.Null(await facade.GetAsync("acme", "prod", id));
+        Assert.Null(await facade.GetAsync("globex", "dev", id));
+        Assert.Null(await facade.GetAsync("acme", "dev", "wf_01JD0000000000000000000000"));
     }
 
     [Fact]
