@@ -24,6 +24,14 @@ internal sealed class HttpBench(BenchOptions o, List<PhaseResult> results, Dicti
     public const string Create = "(d) POST /api/v1/environments";
     public const string CreateIdempotent = "(e) POST /api/v1/environments, new Idempotency-Key each";
     public const string Replay = "(f) POST /api/v1/environments, one Idempotency-Key replayed";
+    public const string DefinitionJson = "(g) POST /api/v1/workflows/definitions, JSON";
+    public const string DefinitionYaml = "(h) POST /api/v1/workflows/definitions, YAML";
+    public const string DefinitionChain = "(i) POST /api/v1/workflows/definitions, 200-step chain";
+    public const string DefinitionGet = "(j) GET /api/v1/workflows/definitions/{id}";
+    public const string DefinitionPut = "(k) PUT /api/v1/workflows/definitions/{id}";
+    public const string DefinitionRefused = "(l) POST /api/v1/workflows/definitions, refused (3-step cycle)";
+
+    private const string DefinitionsRoute = "/api/v1/workflows/definitions";
 
     /// <summary>Untimed load per scenario right after the host starts, before any measured phase (JIT tiers, pools, caches).</summary>
     public static readonly TimeSpan HostWarmup = TimeSpan.FromSeconds(2);
@@ -134,6 +142,9 @@ internal sealed class HttpBench(BenchOptions o, List<PhaseResult> results, Dicti
             }
 
             var (_, warmKey) = await NewTenantAsync(host, admin, "warm");
+            await ExpectCycleRefusedAsync(host, admin);
+            var warmRead = await NewDefinitionAsync(host, admin);
+            var warmUpdate = await NewDefinitionAsync(host, admin);
             var warmups = new (string Name, int Clients, Func<int, long, HttpRequestMessage> Request)[]
             {
                 ("live", 4, (_, _) => new HttpRequestMessage(HttpMethod.Get, "/health/live")),
@@ -144,6 +155,13 @@ internal sealed class HttpBench(BenchOptions o, List<PhaseResult> results, Dicti
                 ("create", 1, (w, i) => Post(warmKey, $"w{w}-{i}", idempotencyKey: null)),
                 ("create+key", 1, (w, i) => Post(warmKey, $"k{w}-{i}", $"{_tag}-warm-{w}-{i}")),
                 ("replay", 4, (_, _) => Post(admin, replayName, replayKey)),
+                ("definition json", 4, (_, _) => DefinitionRequest(HttpMethod.Post, DefinitionsRoute, admin, DefinitionDocuments.OnboardingJson, Json)),
+                ("definition yaml", 4, (_, _) => DefinitionRequest(HttpMethod.Post, DefinitionsRoute, admin, DefinitionDocuments.OnboardingYaml, Yaml)),
+                ("definition chain", 4, (_, _) => DefinitionRequest(HttpMethod.Post, DefinitionsRoute, admin, DefinitionDocuments.ChainJson, Json)),
+                ("definition get", 4, (_, _) => Get($"{DefinitionsRoute}/{warmRead}", admin)),
+                // One client: concurrent updates of one definition conflict, which the phases measure.
+                ("definition put", 1, (_, _) => DefinitionRequest(HttpMethod.Put, $"{DefinitionsRoute}/{warmUpdate}", admin, DefinitionDocuments.OnboardingJson, Json)),
+                ("definition refused", 4, (_, _) => DefinitionRequest(HttpMethod.Post, DefinitionsRoute, admin, DefinitionDocuments.CycleJson, Json)),
             };
             foreach (var (name, clients, request) in warmups)
             {
@@ -189,6 +207,43 @@ internal sealed class HttpBench(BenchOptions o, List<PhaseResult> results, Dicti
                 await AddAsync(backend, host, Replay, clients, (_, _) => Post(admin, replayName, replayKey),
                     HttpStatusCode.Created, "idempotency lookup returns the stored response (Idempotent-Replayed: true checked)", checkpoint,
                     check: r => r.Headers.TryGetValues("Idempotent-Replayed", out var v) && v.Contains("true"));
+
+            // Definitions: each create starts a stream of its own (one DefinitionCreated event), so the cost does not grow.
+            foreach (var clients in o.WriterCounts)
+                await AddAsync(backend, host, DefinitionJson, clients,
+                    (_, _) => DefinitionRequest(HttpMethod.Post, DefinitionsRoute, admin, DefinitionDocuments.OnboardingJson, Json),
+                    HttpStatusCode.Created, $"2-step onboarding document ({Size(DefinitionDocuments.OnboardingJson)}): parse, bind, validate, append to a new stream", checkpoint);
+            foreach (var clients in o.WriterCounts)
+                await AddAsync(backend, host, DefinitionYaml, clients,
+                    (_, _) => DefinitionRequest(HttpMethod.Post, DefinitionsRoute, admin, DefinitionDocuments.OnboardingYaml, Yaml),
+                    HttpStatusCode.Created, $"(g) as application/yaml ({Size(DefinitionDocuments.OnboardingYaml)}; YAML → JSON tree first)", checkpoint);
+            foreach (var clients in o.WriterCounts)
+                await AddAsync(backend, host, DefinitionChain, clients,
+                    (_, _) => DefinitionRequest(HttpMethod.Post, DefinitionsRoute, admin, DefinitionDocuments.ChainJson, Json),
+                    HttpStatusCode.Created, $"{DefinitionDocuments.ChainSteps} set steps, each depending on the one before ({Size(DefinitionDocuments.ChainJson)}): the step limit; validation and cycle detection at the maximum size", checkpoint);
+
+            // A definition of its own per phase, never updated: the read folds a one-event stream.
+            foreach (var clients in o.WriterCounts)
+            {
+                var id = await NewDefinitionAsync(host, admin);
+                await AddAsync(backend, host, DefinitionGet, clients, (_, _) => Get($"{DefinitionsRoute}/{id}", admin),
+                    HttpStatusCode.OK, "load and fold the definition's stream (1 event, version 1), no read model", checkpoint);
+            }
+
+            // Each update appends a version to one definition's stream, which every later update (and read) folds.
+            foreach (var clients in o.WriterCounts)
+            {
+                var id = await NewDefinitionAsync(host, admin);
+                await AddAsync(backend, host, DefinitionPut, clients,
+                    (_, _) => DefinitionRequest(HttpMethod.Put, $"{DefinitionsRoute}/{id}", admin, DefinitionDocuments.OnboardingJson, Json),
+                    HttpStatusCode.OK, "new version of one definition per request, no If-Match (validate, load and fold the stream, append)", checkpoint,
+                    r => string.Create(CultureInfo.InvariantCulture, $"definition stream grew from 1 to {1 + r.TotalEvents:N0} events during the phase (warm-up included)"));
+            }
+
+            foreach (var clients in o.WriterCounts)
+                await AddAsync(backend, host, DefinitionRefused, clients,
+                    (_, _) => DefinitionRequest(HttpMethod.Post, DefinitionsRoute, admin, DefinitionDocuments.CycleJson, Json),
+                    HttpStatusCode.BadRequest, "validation refuses a 3-step dependency cycle: 400 is the expected answer (checked once to name the cycle), nothing stored", checkpoint);
         }
         finally
         {
@@ -301,6 +356,40 @@ internal sealed class HttpBench(BenchOptions o, List<PhaseResult> results, Dicti
         request.Headers.Authorization = new AuthenticationHeaderValue("Bearer", key);
         if (idempotencyKey is not null) request.Headers.Add("Idempotency-Key", idempotencyKey);
         return request;
+    }
+
+    private const string Json = "application/json";
+    private const string Yaml = "application/yaml";
+
+    private static string Size(string body) =>
+        string.Create(CultureInfo.InvariantCulture, $"{Encoding.UTF8.GetByteCount(body):N0} bytes");
+
+    private static HttpRequestMessage DefinitionRequest(HttpMethod method, string path, string key, string body, string mediaType)
+    {
+        var request = new HttpRequestMessage(method, path) { Content = new StringContent(body, Encoding.UTF8, mediaType) };
+        request.Headers.Authorization = new AuthenticationHeaderValue("Bearer", key);
+        return request;
+    }
+
+    /// <summary>Creates the onboarding definition and returns its id.</summary>
+    private static async Task<string> NewDefinitionAsync(HostProcess host, string key)
+    {
+        using var client = NewClient(host.Url);
+        using var response = await client.SendAsync(DefinitionRequest(HttpMethod.Post, DefinitionsRoute, key, DefinitionDocuments.OnboardingJson, Json));
+        var body = await response.Content.ReadAsStringAsync();
+        if (response.StatusCode != HttpStatusCode.Created)
+            throw new InvalidOperationException($"Creating a definition: {(int)response.StatusCode} {body}");
+        return JsonNode.Parse(body)?["id"]?.GetValue<string>() ?? throw new InvalidOperationException($"No id in the created definition: {body}");
+    }
+
+    /// <summary>The refused scenario counts any 400 as expected; make sure once that it is the cycle that is refused.</summary>
+    private static async Task ExpectCycleRefusedAsync(HostProcess host, string key)
+    {
+        using var client = NewClient(host.Url);
+        using var response = await client.SendAsync(DefinitionRequest(HttpMethod.Post, DefinitionsRoute, key, DefinitionDocuments.CycleJson, Json));
+        var body = await response.Content.ReadAsStringAsync();
+        if (response.StatusCode != HttpStatusCode.BadRequest || !body.Contains("cycle", StringComparison.OrdinalIgnoreCase))
+            throw new InvalidOperationException($"The cycle document was not refused as a cycle: {(int)response.StatusCode} {body}");
     }
 
     private static HttpRequestMessage NewTenantRequest(string operatorKey, string tenant) =>

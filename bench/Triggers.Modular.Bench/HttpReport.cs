@@ -13,6 +13,11 @@ internal static class HttpReport
         (HttpBench.CreateIdempotent, HttpBench.Create, "(e)/(d) with Idempotency-Key ÷ without"),
         (HttpBench.Replay, HttpBench.Live, "(f)/(a) idempotent replay ÷ /health/live"),
         (HttpBench.Create, HttpBench.CreateTenant, "(d)/(d0) diagnostic: command on the growing tenant stream ÷ on a new stream"),
+        (HttpBench.DefinitionJson, HttpBench.Live, "(g)/(a) create a definition (JSON) ÷ /health/live"),
+        (HttpBench.DefinitionYaml, HttpBench.DefinitionJson, "(h)/(g) YAML ÷ JSON"),
+        (HttpBench.DefinitionChain, HttpBench.DefinitionJson, "(i)/(g) 200-step chain ÷ 2-step document"),
+        (HttpBench.DefinitionGet, HttpBench.Live, "(j)/(a) read a definition ÷ /health/live"),
+        (HttpBench.DefinitionRefused, HttpBench.Live, "(l)/(a) refused by validation ÷ /health/live"),
     ];
 
     public static string Render(Dictionary<string, string> environment, List<PhaseResult> results)

@@ -28,7 +28,7 @@ internal sealed partial class ApiExceptionHandler(IProblemDetailsService problem
 
         var problem = exception switch
         {
-            ValidationException v => Validation(v.Errors.GroupBy(e => FieldPath.ForApi(e.PropertyName))
+            ValidationException v => Validation(v.Errors.GroupBy(e => ReferenceEquals(e.CustomState, FieldPath.Verbatim) ? e.PropertyName : FieldPath.ForApi(e.PropertyName))
                 .ToDictionary(g => g.Key, g => g.Select(e => e.ErrorMessage).Distinct().ToArray())),
             InvalidAppendException a => Validation(new() { [a.Field ?? "body"] = [a.Message] }),
             // Other writers kept changing the same resource through every retry: the caller may simply try again.
@@ -121,6 +121,10 @@ public static class FieldPath
 
         return sb.ToString();
     }
+
+    /// <summary>Set as a ValidationFailure's <c>CustomState</c> when its property name is already the client's path, kept as is
+    /// even when the client spelt it with capitals.</summary>
+    public static readonly object Verbatim = new();
 
     /// <summary>
     /// A validation failure's property name as the API reports it: C# member paths (<c>Steps[0].DependsOn</c>, from

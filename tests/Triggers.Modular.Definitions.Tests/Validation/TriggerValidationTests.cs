@@ -43,6 +43,15 @@ public sealed class TriggerValidationTests
         Trigger("""{ "type": "event", "event_name": "a.b", "schema": { "type": "object", "properties": { "id": { "type": "objekt" } } } }""",
             "trigger.schema", "'type' at #/properties/id/type must be one of null, boolean");
 
+    [Theory]
+    [InlineData("""{ "type": "string", "pattern": "(" }""", "'pattern' at #/pattern is not a usable regular expression")]
+    [InlineData("""{ "type": "string", "minLength": -1 }""", "'minLength' at #/minLength must be a non-negative integer")]
+    [InlineData("""{ "type": "object", "patternProperties": { "[": { "type": "string" } } }""", "'patternProperties' key '['")]
+    [InlineData("""{ "dependencies": { "a": { "$ref": "http://169.254.169.254/x" } } }""", "points outside the schema")]
+    public void Given_a_schema_with_a_broken_pattern_a_negative_bound_or_a_remote_ref_in_dependencies_When_validated_Then_it_is_refused(
+        string schema, string fragment) =>
+        Trigger($$"""{ "type": "event", "event_name": "a.b", "schema": {{schema}} }""", "trigger.schema", fragment);
+
     [Fact]
     public void Given_a_schema_with_required_not_an_array_When_validated_Then_the_njsonschema_error_is_reported() =>
         Trigger("""{ "type": "event", "event_name": "a.b", "schema": { "required": "customer_id" } }""", "trigger.schema", "schema is not a valid JSON Schema: Error converting value");

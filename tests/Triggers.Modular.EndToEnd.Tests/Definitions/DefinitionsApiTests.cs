@@ -296,15 +296,78 @@ public abstract class DefinitionsApiTests : IAsyncLifetime
     public async Task Given_10000_steps_When_created_Then_refused_quickly_and_nothing_stored()
     {
         var before = await EventCountAsync();
-        var steps = string.Join(",", Enumerable.Range(0, 10_000).Select(i => "{\"id\":\"s" + i + "\",\"type\":\"set\",\"config\":{\"values\":{\"x\":1}}}"));
+        // Compact (≈ 250 KB), so that the step limit answers, not the body-size limit.
+        var steps = string.Join(",", Enumerable.Range(0, 10_000).Select(i => "{\"id\":\"s" + i + "\",\"type\":\"set\"}"));
         var watch = Stopwatch.StartNew();
         var response = await _writer.PostAsync(Url(Route), Json("{\"name\":\"huge\",\"steps\":[" + steps + "]}"));
         watch.Stop();
 
-        Assert.True((int)response.StatusCode is 400 or 413, $"{(int)response.StatusCode}");
-        await response.ProblemAsync((int)response.StatusCode);
+        var problem = await response.ProblemAsync(400, "validation-error");
+        Assert.Contains(problem["errors"]!["steps"]!.AsArray(), m => m!.GetValue<string>().Contains("200", StringComparison.Ordinal));
         Assert.True(watch.Elapsed < TimeSpan.FromSeconds(5), $"took {watch.Elapsed}");
         Assert.Equal(before, await EventCountAsync());
+    }
+
+    public static TheoryData<string, string, string> SmuggledBodies() => new()
+    {
+        // A case variant beside the real field: bound case-insensitively it would be validated while the other is stored.
+        { "application/json", """{"name":"a","steps":[{"id":"t","type":"bogus","depends_on":["t"]}],"Steps":[{"id":"s","type":"set"}]}""", "Steps" },
+        { "application/json", """{"name":"a","name":"b","steps":[{"id":"s","type":"set","config":{"values":{"x":1}}}]}""", "body" },
+        { "application/json", """{"name":"a","timeout_seconds":"30","steps":[{"id":"s","type":"set","config":{"values":{"x":1}}}]}""", "timeout_seconds" },
+        { "application/yaml", "name: !!binary aGVsbG8=\nsteps: [{ id: s, type: set, config: { values: { x: 1 } } }]\n", "body" },
+        { "application/yaml", "base: &b { id: s, type: set }\nname: a\nsteps: [{ <<: *b }]\n", "body" },
+    };
+
+    [Theory]
+    [MemberData(nameof(SmuggledBodies))]
+    public async Task Given_a_body_that_binds_ambiguously_When_created_Then_400_and_nothing_stored(string mediaType, string body, string field)
+    {
+        var before = await EventCountAsync();
+        var response = await _writer.PostAsync(Url(Route), new StringContent(body, Encoding.UTF8, mediaType));
+        var problem = await response.ProblemAsync(400);
+        Assert.True(problem["errors"]?[field] is not null, problem.ToJsonString());
+        Assert.Equal(before, await EventCountAsync());
+    }
+
+    [Fact]
+    public async Task Given_yaml_aliases_that_expand_a_small_body_When_created_Then_400_about_the_size_quickly()
+    {
+        var before = await EventCountAsync();
+        var yaml = new StringBuilder("seed: &x \"").Append('A', 20_000).Append("\"\nname: bomb\nsteps:\n  - id: s\n    type: set\n    config:\n      values:\n        copies: [");
+        yaml.Append(string.Join(", ", Enumerable.Repeat("*x", 1000))).Append("]\n");
+        var watch = Stopwatch.StartNew();
+        var problem = await (await _writer.PostAsync(Url(Route), Yaml(yaml.ToString()))).ProblemAsync(400);
+        Assert.True(watch.Elapsed < TimeSpan.FromSeconds(5), $"took {watch.Elapsed}");
+        Assert.NotNull(problem["errors"]!["body"]);
+        Assert.Equal(before, await EventCountAsync());
+    }
+
+    [Fact]
+    public async Task Given_weak_or_foreign_if_match_tags_When_updating_Then_412_and_a_list_with_the_current_version_matches()
+    {
+        var id = (await CreateAsync(_writer))["id"]!.GetValue<string>();
+        foreach (var tag in new[] { "W/\"1\"", "\"abc\"", "\"01\"" })
+        {
+            var put = new HttpRequestMessage(HttpMethod.Put, Url($"{Route}/{id}")) { Content = Json(OnboardingJson) };
+            put.Headers.TryAddWithoutValidation("If-Match", tag);
+            await (await _writer.SendAsync(put)).ProblemAsync(412, "precondition-failed");
+        }
+
+        var list = new HttpRequestMessage(HttpMethod.Put, Url($"{Route}/{id}")) { Content = Json(OnboardingJson) };
+        list.Headers.TryAddWithoutValidation("If-Match", "\"7\", \"1\"");
+        Assert.Equal(HttpStatusCode.OK, (await _writer.SendAsync(list)).StatusCode);
+    }
+
+    [Fact]
+    public async Task Given_a_disabled_definition_When_updated_with_enabled_true_in_the_document_Then_it_stays_disabled()
+    {
+        var id = (await CreateAsync(_writer))["id"]!.GetValue<string>();
+        await _writer.PostAsync(Url($"{Route}/{id}/disable"), null);
+
+        var updated = await (await _writer.PutAsync(Url($"{Route}/{id}"), Json(OnboardingJson))).JsonAsync();
+
+        Assert.Equal(2, updated["version"]!.GetValue<int>());
+        Assert.Equal("disabled", updated["status"]!.GetValue<string>());
     }
 
     [Fact]

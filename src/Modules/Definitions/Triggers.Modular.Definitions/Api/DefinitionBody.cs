@@ -27,7 +27,14 @@ internal static partial class DefinitionBody
 
     private static JsonSerializerOptions CreateOptions()
     {
-        var options = new JsonSerializerOptions(JsonSerializerDefaults.Web) { UnmappedMemberHandling = JsonUnmappedMemberHandling.Disallow };
+        // Exact-case names and strict numbers: the tree that is stored must be exactly the one that was validated, so
+        // "Steps" next to "steps", or "30" for a number, are errors rather than silently bound.
+        var options = new JsonSerializerOptions
+        {
+            UnmappedMemberHandling = JsonUnmappedMemberHandling.Disallow,
+            PropertyNameCaseInsensitive = false,
+            NumberHandling = JsonNumberHandling.Strict,
+        };
         ApiConventions.Configure(options);
         return options;
     }
@@ -40,18 +47,31 @@ internal static partial class DefinitionBody
         if (!yaml && !json)
             throw new BadHttpRequestException("Send the definition as 'application/json' or 'application/yaml'.", StatusCodes.Status415UnsupportedMediaType);
 
-        using var reader = new StreamReader(request.Body, Encoding.UTF8);
-        var buffer = new char[MaxBytes + 1];
-        var read = await reader.ReadBlockAsync(buffer.AsMemory(), cancellationToken);
-        if (read > MaxBytes) throw Invalid("body", $"A definition may be at most {MaxBytes / 1024} KiB.");
-        var text = new string(buffer, 0, read);
+        using var bytes = new MemoryStream();
+        var chunk = new byte[16 * 1024];
+        int n;
+        while ((n = await request.Body.ReadAsync(chunk, cancellationToken)) > 0)
+        {
+            if (bytes.Length + n > MaxBytes) throw TooLarge();
+            bytes.Write(chunk, 0, n);
+        }
+
+        string text;
+        try
+        {
+            text = new UTF8Encoding(false, throwOnInvalidBytes: true).GetString(bytes.GetBuffer(), 0, (int)bytes.Length);
+        }
+        catch (DecoderFallbackException)
+        {
+            throw Invalid("body", "The body is not valid UTF-8.");
+        }
 
         JsonNode? node;
         try
         {
             node = yaml
                 ? YamlToJson.Convert(text)
-                : JsonNode.Parse(text, documentOptions: new JsonDocumentOptions { MaxDepth = 64 });
+                : JsonNode.Parse(text, documentOptions: new JsonDocumentOptions { MaxDepth = 64, AllowDuplicateProperties = false });
         }
         catch (JsonException ex)
         {
@@ -70,7 +90,10 @@ internal static partial class DefinitionBody
         try
         {
             var document = obj.Deserialize<DefinitionDocument>(Strict)!;
-            return (document, JsonSerializer.SerializeToElement(obj));
+            // What is stored, as it will be stored: YAML aliases can make a small body large, so the limit applies here too.
+            var stored = JsonSerializer.SerializeToUtf8Bytes(obj, Stored);
+            if (stored.Length > MaxBytes) throw TooLarge();
+            return (document, JsonSerializer.Deserialize<JsonElement>(stored));
         }
         catch (JsonException ex)
         {
@@ -83,11 +106,27 @@ internal static partial class DefinitionBody
                 throw Invalid(full, "Unknown field; check its spelling against the definition format.");
             }
 
-            throw Invalid(path, "Has the wrong type for this field.");
+            throw Invalid(path, "Has the wrong type for this field: expected " + Expected(ex.Message) + ".");
         }
     }
 
-    private static ValidationException Invalid(string path, string message) => new([new ValidationFailure(path, message)]);
+    private static readonly JsonSerializerOptions Stored = new() { Encoder = System.Text.Encodings.Web.JavaScriptEncoder.UnsafeRelaxedJsonEscaping };
+
+    private static ValidationException TooLarge() => Invalid("body", $"A definition may be at most {MaxBytes / 1024} KiB (as stored, YAML aliases expanded).");
+
+    /// <summary>The target type of System.Text.Json's conversion message, in the client's words.</summary>
+    private static string Expected(string message) => message switch
+    {
+        _ when message.Contains("System.Int32", StringComparison.Ordinal) || message.Contains("System.Int64", StringComparison.Ordinal) => "a whole number (in YAML, unquoted)",
+        _ when message.Contains("System.Double", StringComparison.Ordinal) => "a number",
+        _ when message.Contains("System.Boolean", StringComparison.Ordinal) => "true or false",
+        _ when message.Contains("System.String", StringComparison.Ordinal) => "a string (in YAML, quote values such as 2024 or yes)",
+        _ when message.Contains("IReadOnlyList", StringComparison.Ordinal) => "a list",
+        _ => "an object",
+    };
+
+    private static ValidationException Invalid(string path, string message) =>
+        new([new ValidationFailure(path, message) { CustomState = FieldPath.Verbatim }]);
 
     [System.Text.RegularExpressions.GeneratedRegex("The JSON property '([^']+)' could not be mapped")]
     private static partial System.Text.RegularExpressions.Regex UnknownProperty();

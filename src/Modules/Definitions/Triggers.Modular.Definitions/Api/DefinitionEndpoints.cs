@@ -6,6 +6,7 @@ using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Http.HttpResults;
 using Microsoft.AspNetCore.Mvc;
 using Microsoft.AspNetCore.Routing;
+using Microsoft.Net.Http.Headers;
 using Triggers.Modular.BuildingBlocks.Security;
 using Triggers.Modular.BuildingBlocks.Web;
 using Triggers.Modular.Definitions.Contracts;
@@ -103,13 +104,19 @@ internal static class DefinitionEndpoints
 
     private static void SetETag(HttpContext http, int version) => http.Response.Headers.ETag = $"\"{version}\"";
 
-    /// <summary><c>If-Match: "3"</c> (or <c>W/"3"</c>, or <c>3</c>) → 3; absent or <c>*</c> → null.</summary>
-    private static int? IfMatch(HttpRequest request)
+    /// <summary>
+    /// <c>If-Match</c> per RFC 9110, strong comparison: <c>"3"</c> or a list <c>"3", "4"</c> → the versions it accepts; weak
+    /// (<c>W/"3"</c>) or foreign tags match nothing (→ 412); absent or <c>*</c> → null (no condition).
+    /// </summary>
+    private static int[]? IfMatch(HttpRequest request)
     {
-        var value = request.Headers.IfMatch.ToString().Trim();
-        if (value.Length == 0 || value == "*") return null;
-        var bare = value.StartsWith("W/", StringComparison.Ordinal) ? value[2..] : value;
-        if (int.TryParse(bare.Trim('"'), NumberStyles.None, CultureInfo.InvariantCulture, out var version) && version > 0) return version;
-        throw new ValidationException([new ValidationFailure("If-Match", "Must be the version to update, as returned in ETag (e.g. \"3\").")]);
+        var header = request.Headers.IfMatch.ToString().Trim();
+        if (header.Length == 0 || header == "*") return null;
+        if (!EntityTagHeaderValue.TryParseList(header.Split(','), out var tags))
+            throw new ValidationException([new ValidationFailure("If-Match", "Must be entity tags as returned in ETag (e.g. \"3\").")]);
+        return tags.Where(t => !t.IsWeak)
+            .Select(t => t.Tag.Value is { Length: > 2 } v && int.TryParse(v.AsSpan(1, v.Length - 2), NumberStyles.None, CultureInfo.InvariantCulture, out var n)
+                && v[1] != '0' ? n : -1)
+            .Where(n => n > 0).ToArray();
     }
 }

@@ -12,8 +12,9 @@ using Triggers.Modular.Definitions.Validation;
 
 namespace Triggers.Modular.Definitions.Definitions;
 
-/// <summary>Replaces the document: a new version. <see cref="ExpectedVersion"/> (from <c>If-Match</c>) → 412 on mismatch.</summary>
-internal sealed record UpdateDefinition(string Id, int? ExpectedVersion, [property: JsonIgnore] DefinitionDocument Document, JsonElement Definition)
+/// <summary>Replaces the document: a new version. <see cref="ExpectedVersions"/> (from <c>If-Match</c>) → 412 on mismatch. The
+/// status (enabled/disabled) is not changed by an update — only by enable/disable — so a PUT cannot silently re-enable.</summary>
+internal sealed record UpdateDefinition(string Id, IReadOnlyList<int>? ExpectedVersions, [property: JsonIgnore] DefinitionDocument Document, JsonElement Definition)
     : ICommand<DefinitionDto>, ITenantScoped;
 
 internal sealed class UpdateDefinitionValidator : AbstractValidator<UpdateDefinition>
@@ -34,9 +35,9 @@ internal sealed class UpdateDefinitionHandler(CommandHandler handler, RequestCon
         if (!BuildingBlocks.Ids.PrefixedId.IsValid("wf", command.Id)) throw new BuildingBlocks.Errors.NotFoundException("Workflow definition", command.Id);
         // Without If-Match a concurrent update is simply decided again on the newer version; with it, the conflict is the answer.
         var result = await handler.HandleAsync(DefinitionDecider.Instance, DefinitionStreams.For(command.Id),
-            new DefinitionCommand.Update(command.Id, scope.TenantId, scope.Environment, command.ExpectedVersion, command.Document.Name!,
-                command.Document.Enabled, command.Definition, clock.Now()),
-            context.ToMetadata(), maxAttempts: command.ExpectedVersion is null ? 3 : 1, cancellationToken: cancellationToken);
+            new DefinitionCommand.Update(command.Id, scope.TenantId, scope.Environment, command.ExpectedVersions, command.Document.Name!,
+                Enabled: null, command.Definition, clock.Now()),
+            context.ToMetadata(), maxAttempts: command.ExpectedVersions is null ? 3 : 1, cancellationToken: cancellationToken);
         return result.State.ToDto();
     }
 }

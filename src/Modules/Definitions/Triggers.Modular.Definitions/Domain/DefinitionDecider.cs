@@ -13,8 +13,8 @@ internal abstract record DefinitionCommand
     /// <summary>A command on an existing definition, by a caller in <see cref="TenantId"/> × <see cref="Environment"/>.</summary>
     public abstract record Existing(string Id, string TenantId, string Environment) : DefinitionCommand;
 
-    /// <summary><see cref="ExpectedVersion"/>: the <c>If-Match</c> version, when the caller sent one.</summary>
-    public sealed record Update(string Id, string TenantId, string Environment, int? ExpectedVersion, string Name, bool? Enabled,
+    /// <summary><see cref="ExpectedVersions"/>: the versions an <c>If-Match</c> accepts (empty: none can match), or null without one.</summary>
+    public sealed record Update(string Id, string TenantId, string Environment, IReadOnlyList<int>? ExpectedVersions, string Name, bool? Enabled,
         JsonElement Definition, DateTimeOffset At) : Existing(Id, TenantId, Environment);
 
     public sealed record Enable(string Id, string TenantId, string Environment, DateTimeOffset At) : Existing(Id, TenantId, Environment);
@@ -46,8 +46,9 @@ internal sealed class DefinitionDecider : IDecider<DefinitionState, DefinitionCo
             throw new NotFoundException("Workflow definition", existing.Id);
         return command switch
         {
-            DefinitionCommand.Update u when u.ExpectedVersion is { } expected && expected != state.Version =>
-                throw new PreconditionFailedException($"If-Match asks for version {expected}, but the definition is at version {state.Version}."),
+            DefinitionCommand.Update u when u.ExpectedVersions is { } expected && !expected.Contains(state.Version) =>
+                throw new PreconditionFailedException(
+                    $"If-Match does not match: the definition is at version {state.Version} (ETag \"{state.Version}\"); read it again, then retry with that ETag."),
             DefinitionCommand.Update u =>
                 [new DefinitionUpdated(state.Id, state.TenantId, state.Environment, state.Version + 1, u.Name, u.Enabled ?? state.Enabled, u.Definition, u.At)],
             DefinitionCommand.Enable e => state.Enabled ? [] : [new DefinitionEnabled(state.Id, state.TenantId, state.Environment, state.Version, e.At)],

@@ -65,7 +65,16 @@ internal static class PayloadSchemaCheck
                         return $"'type' at {at} must be one of {string.Join(", ", TypeNames)}, or an array of them.";
                     case "$ref" when keyword.Value.ValueKind != JsonValueKind.String || !keyword.Value.GetString()!.StartsWith('#'):
                         return $"'$ref' at {at} points outside the schema; only local references (\"#/…\") are allowed.";
-                    case "properties" or "patternProperties" or "definitions" or "$defs" or "dependentSchemas" when keyword.Value.ValueKind == JsonValueKind.Object:
+                    case "pattern" when keyword.Value.ValueKind != JsonValueKind.String || !CompilesSafely(keyword.Value.GetString()!):
+                        return $"'pattern' at {at} is not a usable regular expression (it must compile; patterns are matched with a time limit).";
+                    case "minLength" or "maxLength" or "minItems" or "maxItems" or "minProperties" or "maxProperties"
+                        when keyword.Value.ValueKind != JsonValueKind.Number || !keyword.Value.TryGetInt64(out var bound) || bound < 0:
+                        return $"'{keyword.Name}' at {at} must be a non-negative integer.";
+                    case "patternProperties" when keyword.Value.ValueKind == JsonValueKind.Object
+                        && keyword.Value.EnumerateObject().Select(p => p.Name).FirstOrDefault(n => !CompilesSafely(n)) is { } bad:
+                        return $"'patternProperties' key '{bad}' at {at} is not a usable regular expression.";
+                    case "properties" or "patternProperties" or "definitions" or "$defs" or "dependentSchemas" or "dependencies"
+                        when keyword.Value.ValueKind == JsonValueKind.Object:
                         foreach (var sub in keyword.Value.EnumerateObject()) pending.Push((sub.Value, $"{at}/{sub.Name}"));
                         break;
                     case "items" or "prefixItems" or "allOf" or "anyOf" or "oneOf" when keyword.Value.ValueKind == JsonValueKind.Array:
@@ -81,6 +90,20 @@ internal static class PayloadSchemaCheck
         }
 
         return null;
+    }
+
+    /// <summary>Compiles with a match timeout, as payloads will be checked with one; a pattern that does not compile is refused.</summary>
+    private static bool CompilesSafely(string pattern)
+    {
+        try
+        {
+            _ = new System.Text.RegularExpressions.Regex(pattern, System.Text.RegularExpressions.RegexOptions.None, TimeSpan.FromMilliseconds(100));
+            return true;
+        }
+        catch (ArgumentException)
+        {
+            return false;
+        }
     }
 
     private static readonly string[] TypeNames = ["null", "boolean", "object", "array", "number", "string", "integer"];
