@@ -8,7 +8,7 @@ using Triggers.Modular.BuildingBlocks.Errors;
 namespace Triggers.Modular.BuildingBlocks.Mediation;
 
 /// <summary>One log line per message: its type, outcome and duration, with the correlation id. Never the message
-/// body, which may hold secrets.</summary>
+/// body, which may hold secrets. Refusals (validation, API errors, write conflicts answered 409) are information, not errors.</summary>
 public sealed partial class LoggingBehavior<TMessage, TResponse>(RequestContext context, ILogger<LoggingBehavior<TMessage, TResponse>> logger)
     : IPipelineBehavior<TMessage, TResponse>
     where TMessage : IMessage
@@ -24,7 +24,7 @@ public sealed partial class LoggingBehavior<TMessage, TResponse>(RequestContext 
             LogHandled(logger, name, Stopwatch.GetElapsedTime(started).TotalMilliseconds, context.IdempotentReplay);
             return response;
         }
-        catch (Exception ex) when (ex is ValidationException or ApiErrorException)
+        catch (Exception ex) when (ex is ValidationException or ApiErrorException or EventStore.WrongExpectedRevisionException)
         {
             LogRefused(logger, name, Stopwatch.GetElapsedTime(started).TotalMilliseconds, ex.GetType().Name);
             throw;
