@@ -21,10 +21,7 @@ internal sealed record CreateDefinition([property: JsonIgnore] DefinitionDocumen
 internal sealed class CreateDefinitionValidator : AbstractValidator<CreateDefinition>
 {
     public CreateDefinitionValidator(DefinitionValidator validator) =>
-        RuleFor(c => c.Document).Custom((document, context) =>
-        {
-            foreach (var failure in validator.Validate(document)) context.AddFailure(failure);
-        });
+        RuleFor(c => c.Document).SetValidator(new DefinitionDocumentValidator(validator));
 }
 
 internal sealed class CreateDefinitionHandler(CommandHandler handler, RequestContext context, TimeProvider clock)
@@ -39,11 +36,10 @@ internal sealed class CreateDefinitionHandler(CommandHandler handler, RequestCon
             ? PrefixedId.From("wf", DeterministicId.Create($"{scope.TenantId}/{scope.Environment}/{key}/CreateDefinition"))
             : PrefixedId.New("wf", clock);
         var stream = DefinitionStreams.For(id);
-        Func<int, Guid>? eventIds = context.IdempotencyKey is { } k ? i => DeterministicId.Create($"{scope}/{k}/CreateDefinition/{stream}", i) : null;
         var result = await handler.HandleAsync(DefinitionDecider.Instance, stream,
             new DefinitionCommand.Create(id, scope.TenantId, scope.Environment, command.Document.Name!, command.Document.Enabled ?? true,
                 command.Definition, clock.Now()),
-            context.ToMetadata(), eventIds, cancellationToken: cancellationToken);
+            context.ToMetadata(), CommandEventIds.From(context, nameof(CreateDefinition), stream), cancellationToken: cancellationToken);
         return result.State.ToDto();
     }
 }

@@ -87,7 +87,7 @@ internal sealed class DefinitionQueryHandler(CommandHandler handler, IEventStore
             var enabled = r.enabled is bool b ? b : Convert.ToInt64(r.enabled, System.Globalization.CultureInfo.InvariantCulture) != 0;
             return new DefinitionSummaryDto((string)r.definition_id, (int)Convert.ToInt32(r.version, System.Globalization.CultureInfo.InvariantCulture),
                 DefinitionViews.Status(enabled), enabled, (string)r.name, (string?)r.description,
-                DefinitionsProjection.ReadTime(r.created_at), DefinitionsProjection.ReadTime(r.updated_at));
+                SqlTime.Read(r.created_at), SqlTime.Read(r.updated_at));
         }).ToList();
         return new DefinitionPage(items, query.Limit, query.Offset, total);
     }

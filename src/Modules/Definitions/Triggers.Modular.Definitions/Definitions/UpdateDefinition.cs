@@ -20,10 +20,7 @@ internal sealed record UpdateDefinition(string Id, IReadOnlyList<int>? ExpectedV
 internal sealed class UpdateDefinitionValidator : AbstractValidator<UpdateDefinition>
 {
     public UpdateDefinitionValidator(DefinitionValidator validator) =>
-        RuleFor(c => c.Document).Custom((document, context) =>
-        {
-            foreach (var failure in validator.Validate(document)) context.AddFailure(failure);
-        });
+        RuleFor(c => c.Document).SetValidator(new DefinitionDocumentValidator(validator));
 }
 
 internal sealed class UpdateDefinitionHandler(CommandHandler handler, RequestContext context, TimeProvider clock)

@@ -1,4 +1,3 @@
-using System.Globalization;
 using System.Text.Json;
 using Dapper;
 using Triggers.Modular.BuildingBlocks.Aggregates;
@@ -21,16 +20,6 @@ internal sealed class DefinitionsProjection(EventSerializer serializer) : IProje
 
     public static string Table(StoreDialect dialect) => dialect == StoreDialect.Postgres ? "definitions.definitions" : "definitions_definitions";
 
-    public static object Time(StoreDialect dialect, DateTimeOffset value) =>
-        dialect == StoreDialect.Postgres ? value.UtcDateTime : value.UtcDateTime.ToString("O", CultureInfo.InvariantCulture);
-
-    public static DateTimeOffset ReadTime(object value) => value switch
-    {
-        DateTime d => new DateTimeOffset(DateTime.SpecifyKind(d, DateTimeKind.Utc)),
-        string s => DateTimeOffset.Parse(s, CultureInfo.InvariantCulture, DateTimeStyles.AssumeUniversal | DateTimeStyles.AdjustToUniversal),
-        _ => throw new InvalidOperationException($"Unexpected time value {value.GetType().Name}."),
-    };
-
     public Task ApplyAsync(RecordedEvent e, ProjectionContext context, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(e);
@@ -45,15 +34,15 @@ internal sealed class DefinitionsProjection(EventSerializer serializer) : IProje
                 "VALUES (@id, @tenant, @environment, @name, @description, @version, @enabled, @at, @at) ON CONFLICT (definition_id) DO UPDATE SET " +
                 "name = excluded.name, description = excluded.description, version = excluded.version, enabled = excluded.enabled, updated_at = excluded.updated_at",
                 new { id = c.DefinitionId, tenant = c.TenantId, environment = c.Environment, name = c.Name, description = Description(c.Definition),
-                    version = c.Version, enabled = c.Enabled, at = Time(d, c.CreatedAt) }, cancellationToken),
+                    version = c.Version, enabled = c.Enabled, at = SqlTime.Parameter(d, c.CreatedAt) }, cancellationToken),
             DefinitionUpdated u => Execute(context,
                 $"UPDATE {table} SET name = @name, description = @description, version = @version, enabled = @enabled, updated_at = @at WHERE definition_id = @id",
                 new { id = u.DefinitionId, name = u.Name, description = Description(u.Definition), version = u.Version, enabled = u.Enabled,
-                    at = Time(d, u.UpdatedAt) }, cancellationToken),
+                    at = SqlTime.Parameter(d, u.UpdatedAt) }, cancellationToken),
             DefinitionEnabled en => Execute(context, $"UPDATE {table} SET enabled = @enabled, updated_at = @at WHERE definition_id = @id",
-                new { id = en.DefinitionId, enabled = true, at = Time(d, en.At) }, cancellationToken),
+                new { id = en.DefinitionId, enabled = true, at = SqlTime.Parameter(d, en.At) }, cancellationToken),
             DefinitionDisabled di => Execute(context, $"UPDATE {table} SET enabled = @enabled, updated_at = @at WHERE definition_id = @id",
-                new { id = di.DefinitionId, enabled = false, at = Time(d, di.At) }, cancellationToken),
+                new { id = di.DefinitionId, enabled = false, at = SqlTime.Parameter(d, di.At) }, cancellationToken),
             DefinitionDeleted del => Execute(context, $"DELETE FROM {table} WHERE definition_id = @id", new { id = del.DefinitionId }, cancellationToken),
             _ => Task.CompletedTask,
         };

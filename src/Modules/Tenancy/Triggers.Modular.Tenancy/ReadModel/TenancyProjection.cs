@@ -1,3 +1,4 @@
+using Triggers.Modular.BuildingBlocks.Storage;
 using Dapper;
 using Triggers.Modular.BuildingBlocks.Aggregates;
 using Triggers.Modular.BuildingBlocks.EventStore;
@@ -31,11 +32,11 @@ internal sealed class TenancyProjection(EventSerializer serializer) : IProjectio
             TenantCreated t => ExecuteAsync(context,
                 $"INSERT INTO {TenancyTables.Tenants(d)} (tenant_id, name, created_at) VALUES (@id, @name, @at) " +
                 "ON CONFLICT (tenant_id) DO UPDATE SET name = excluded.name, created_at = excluded.created_at",
-                new { id = t.TenantId, name = t.Name, at = TenancyTables.Time(d, t.CreatedAt) }, cancellationToken),
+                new { id = t.TenantId, name = t.Name, at = SqlTime.Parameter(d, t.CreatedAt) }, cancellationToken),
             EnvironmentCreated env => ExecuteAsync(context,
                 $"INSERT INTO {TenancyTables.Environments(d)} (tenant_id, name, created_at) VALUES (@id, @name, @at) " +
                 "ON CONFLICT (tenant_id, name) DO UPDATE SET created_at = excluded.created_at",
-                new { id = env.TenantId, name = env.Environment, at = TenancyTables.Time(d, env.CreatedAt) }, cancellationToken),
+                new { id = env.TenantId, name = env.Environment, at = SqlTime.Parameter(d, env.CreatedAt) }, cancellationToken),
             ApiKeyIssued k => ExecuteAsync(context,
                 $"INSERT INTO {TenancyTables.ApiKeys(d)} (key_id, tenant_id, environment, name, prefix, permissions, created_at, revoked_at) " +
                 "VALUES (@id, @tenant, @environment, @name, @prefix, @permissions, @at, NULL) " +
@@ -44,12 +45,12 @@ internal sealed class TenancyProjection(EventSerializer serializer) : IProjectio
                 new
                 {
                     id = k.KeyId, tenant = k.TenantId, environment = k.Environment, name = k.Name, prefix = k.Prefix,
-                    permissions = TenancyTables.PermissionsJson(k.Permissions), at = TenancyTables.Time(d, k.CreatedAt),
+                    permissions = TenancyTables.PermissionsJson(k.Permissions), at = SqlTime.Parameter(d, k.CreatedAt),
                 },
                 cancellationToken),
             ApiKeyRevoked r => ExecuteAsync(context,
                 $"UPDATE {TenancyTables.ApiKeys(d)} SET revoked_at = @at WHERE key_id = @id AND revoked_at IS NULL",
-                new { id = r.KeyId, at = TenancyTables.Time(d, r.RevokedAt) }, cancellationToken),
+                new { id = r.KeyId, at = SqlTime.Parameter(d, r.RevokedAt) }, cancellationToken),
             _ => Task.CompletedTask,
         };
     }

@@ -25,7 +25,7 @@ internal sealed class ListEnvironmentsHandler(IStoreDatabase database) : IQueryH
             $"SELECT name AS Name, created_at AS CreatedAt FROM {TenancyTables.Environments(database.Dialect)} " +
             "WHERE tenant_id = @tenant ORDER BY created_at, name",
             new { tenant = query.TenantId }, cancellationToken: cancellationToken));
-        return new ItemsResponse<EnvironmentItem>([.. rows.Select(r => new EnvironmentItem(r.Name, TenancyTables.ReadTime(r.CreatedAt)))]);
+        return new ItemsResponse<EnvironmentItem>([.. rows.Select(r => new EnvironmentItem(r.Name, SqlTime.Read(r.CreatedAt)))]);
     }
 
     private sealed class Row

@@ -41,7 +41,7 @@ internal sealed class ListApiKeysHandler(IStoreDatabase database) : IQueryHandle
         public object? RevokedAt { get; init; }
 
         public ApiKeyDto ToDto() => new(KeyId, Prefix, Name, TenantId, Environment, TenancyTables.ReadPermissions(Permissions),
-            TenancyTables.ReadTime(CreatedAt), TenancyTables.ReadNullableTime(RevokedAt));
+            SqlTime.Read(CreatedAt), SqlTime.ReadNullable(RevokedAt));
     }
 }
 

@@ -28,7 +28,7 @@ internal sealed class ListTenantsHandler(IStoreDatabase database) : IQueryHandle
                 cancellationToken: cancellationToken)))
             .ToLookup(e => e.TenantId, e => e.Name, StringComparer.Ordinal);
         return new ItemsResponse<TenantDto>(
-            [.. tenants.Select(t => new TenantDto(t.TenantId, t.Name, [.. environments[t.TenantId]], TenancyTables.ReadTime(t.CreatedAt)))]);
+            [.. tenants.Select(t => new TenantDto(t.TenantId, t.Name, [.. environments[t.TenantId]], SqlTime.Read(t.CreatedAt)))]);
     }
 
     private sealed class Row
