@@ -6,6 +6,8 @@ using Triggers.Modular.Executions.Contracts.Templates;
 
 namespace Triggers.Modular.Executions.Tests.Steps;
 
+/// <summary>Time bounds here guard against super-linear (recursive, exponential) validation, not performance; they are
+/// generous because the machine running CI is shared. Validation speed is measured in bench/.</summary>
 public sealed class ConfigLimitsTests
 {
     [Fact]
@@ -24,7 +26,7 @@ public sealed class ConfigLimitsTests
 
         Assert.Empty(errors);
         // About 18,000 templates, each parsed by Fluid: 150-450 ms here; the bound leaves room for a loaded CI machine.
-        Assert.True(watch.Elapsed < TimeSpan.FromSeconds(1), $"took {watch.Elapsed.TotalMilliseconds} ms");
+        Assert.True(watch.Elapsed < TimeSpan.FromSeconds(5), $"took {watch.Elapsed.TotalMilliseconds} ms");
     }
 
     [Fact]
@@ -42,7 +44,7 @@ public sealed class ConfigLimitsTests
         Assert.Equal(101, errors.Count);
         Assert.Equal("body[0]", errors[0].Path);
         Assert.Contains("stopped after 100 errors", errors[^1].Message, StringComparison.Ordinal);
-        Assert.True(watch.Elapsed < TimeSpan.FromSeconds(1), $"took {watch.Elapsed.TotalMilliseconds} ms");
+        Assert.True(watch.Elapsed < TimeSpan.FromSeconds(5), $"took {watch.Elapsed.TotalMilliseconds} ms");
     }
 
     [Theory]
@@ -60,7 +62,7 @@ public sealed class ConfigLimitsTests
         Assert.StartsWith(pathStart, error.Path, StringComparison.Ordinal);
         Assert.Equal(33, StepConfigLevels(error.Path));
         Assert.Contains("more than 32 levels", error.Message, StringComparison.Ordinal);
-        Assert.True(watch.Elapsed < TimeSpan.FromSeconds(1));
+        Assert.True(watch.Elapsed < TimeSpan.FromSeconds(5), $"took {watch.Elapsed.TotalMilliseconds} ms");
     }
 
     [Fact]
