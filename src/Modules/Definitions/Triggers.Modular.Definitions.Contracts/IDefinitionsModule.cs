@@ -7,4 +7,9 @@ public interface IDefinitionsModule
     /// exist there (or was deleted). Read from the definition's stream, so consistent with every acknowledged change.</summary>
     Task<DefinitionDto?> GetAsync(string tenantId, string environment, string definitionId, int? version = null,
         CancellationToken cancellationToken = default);
+
+    /// <summary>One version of a definition of that tenant × environment even when the definition was deleted since (a
+    /// running or finished execution stays pinned to it); null when it never existed there.</summary>
+    Task<DefinitionDto?> GetVersionAsync(string tenantId, string environment, string definitionId, int version,
+        CancellationToken cancellationToken = default);
 }

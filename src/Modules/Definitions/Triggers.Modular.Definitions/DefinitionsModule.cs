@@ -20,6 +20,15 @@ namespace Triggers.Modular.Definitions;
 
 internal sealed class DefinitionsModule(CommandHandler handler) : IDefinitionsModule
 {
+    public async Task<DefinitionDto?> GetVersionAsync(string tenantId, string environment, string definitionId, int version,
+        CancellationToken cancellationToken = default)
+    {
+        if (!BuildingBlocks.Ids.PrefixedId.IsValid("wf", definitionId)) return null;
+        var (state, _) = await handler.LoadAsync(Domain.DefinitionDecider.Instance, Common.DefinitionStreams.For(definitionId), cancellationToken);
+        if (!state.BelongsTo(tenantId, environment) || state.Versions.All(v => v.Version != version)) return null;
+        return state.ToDto(version);
+    }
+
     public async Task<DefinitionDto?> GetAsync(string tenantId, string environment, string definitionId, int? version = null,
         CancellationToken cancellationToken = default)
     {

@@ -4,6 +4,10 @@ namespace Triggers.Modular.Executions;
 
 public static class ExecutionsEndpoints
 {
-    /// <summary>Maps the module's HTTP endpoints; none yet.</summary>
-    public static IEndpointRouteBuilder MapExecutionsEndpoints(this IEndpointRouteBuilder endpoints) => endpoints;
+    /// <summary>Maps manual runs (<c>POST /api/v1/workflows/definitions/{id}/trigger</c>) and <c>/api/v1/workflows/executions</c>.</summary>
+    public static IEndpointRouteBuilder MapExecutionsEndpoints(this IEndpointRouteBuilder endpoints)
+    {
+        Api.ExecutionEndpoints.Map(endpoints);
+        return endpoints;
+    }
 }

@@ -72,14 +72,16 @@ internal static class DefinitionEndpoints
             .WithName("UpdateDefinition").WithSummary("Replace a definition: a new version. If-Match: \"N\" → 412 unless N is the current version")
             .ProducesProblem(StatusCodes.Status404NotFound).ProducesProblem(StatusCodes.Status412PreconditionFailed);
 
-        group.MapDelete("/{id}", async (string id, DefinitionsMediator mediator, CancellationToken ct) =>
+        group.MapDelete("/{id}", async (string id, [FromQuery] bool? force, DefinitionsMediator mediator, CancellationToken ct) =>
             {
-                await mediator.Send(new DeleteDefinition(id), ct);
+                await mediator.Send(new DeleteDefinition(id, force ?? false), ct);
                 return TypedResults.NoContent();
             })
             .RequireAuthorization(Permissions.WorkflowsWrite)
-            .WithName("DeleteDefinition").WithSummary("Delete a definition (its history stays in the audit log)")
-            .ProducesProblem(StatusCodes.Status404NotFound);
+            .WithName("DeleteDefinition")
+            .WithSummary("Delete a definition (its history stays in the audit log); 409 while executions of it are pending or running, " +
+                "unless ?force=true, which cancels them first")
+            .ProducesProblem(StatusCodes.Status404NotFound).ProducesProblem(StatusCodes.Status409Conflict);
 
         foreach (var (verb, enable) in new[] { ("enable", true), ("disable", false) })
         {

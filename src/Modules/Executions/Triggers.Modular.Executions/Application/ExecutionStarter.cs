@@ -1,0 +1,51 @@
+using Triggers.Modular.BuildingBlocks.Aggregates;
+using Triggers.Modular.BuildingBlocks.Errors;
+using Triggers.Modular.BuildingBlocks.EventStore;
+using Triggers.Modular.BuildingBlocks.Ids;
+using Triggers.Modular.Definitions.Contracts;
+using Triggers.Modular.Executions.Contracts;
+using Triggers.Modular.Executions.Domain;
+using Triggers.Modular.Executions.Runtime;
+
+namespace Triggers.Modular.Executions.Application;
+
+/// <summary>Starts executions: pins the definition version, records <see cref="ExecutionStarted"/> with the first ready
+/// steps, and hands them to the runtime. Idempotent on the execution id.</summary>
+internal sealed class ExecutionStarter(IDefinitionsModule definitions, PlanCache plans, ExecutionStore store, EmbeddedRuntime runtime, TimeProvider clock)
+{
+    public static readonly string[] TriggerTypes = ["event", "webhook", "schedule", "manual", "api"];
+
+    public async Task<StartExecutionResult> StartAsync(StartExecution command, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(command);
+        if (!PrefixedId.IsValid("exec", command.ExecutionId))
+            throw new ArgumentException($"'{command.ExecutionId}' is not an execution id (exec_…).", nameof(command));
+        if (!TriggerTypes.Contains(command.TriggerType, StringComparer.Ordinal))
+            throw new ArgumentException($"Unknown trigger type '{command.TriggerType}'.", nameof(command));
+
+        var existing = await store.LoadAsync(command.ExecutionId, cancellationToken).ConfigureAwait(false);
+        if (existing is not null) return Existing(existing.State, command);
+
+        var definition = await definitions.GetAsync(command.TenantId, command.Environment, command.WorkflowId, command.WorkflowVersion, cancellationToken)
+            .ConfigureAwait(false) ?? throw new NotFoundException("Workflow definition", command.WorkflowId);
+        if (command.RequireEnabled && !definition.Enabled)
+            throw new ConflictException($"Workflow definition '{command.WorkflowId}' is disabled; enable it to run it.", "definition-disabled");
+
+        var plan = plans.Add(definition);
+        var metadata = new EventMetadata(command.TenantId, command.Environment, command.Actor, command.CorrelationId ?? command.ExecutionId,
+            command.CausationId);
+        var result = await store.DecideAsync(command.ExecutionId,
+            () => new ExecutionCommand.Start(command.ExecutionId, command.TenantId, command.Environment, command.TriggerType, command.TriggerRef,
+                command.Payload, command.Event, clock.GetUtcNow()),
+            metadata, new ExecutionDecider(plan), i => DeterministicId.Create($"{command.ExecutionId}/start", i), cancellationToken).ConfigureAwait(false);
+        if (result is null || result.Events.Count == 0) return Existing(result?.State ?? ExecutionState.Initial, command);
+        runtime.OnDecided(result.Events);
+        return new StartExecutionResult(command.ExecutionId, StepStatusNames.Of(result.State.Status), plan.Version, Created: true);
+    }
+
+    private static StartExecutionResult Existing(ExecutionState state, StartExecution command) =>
+        // An id is unique across tenants; one that exists elsewhere is refused like a conflict, never revealed.
+        state.BelongsTo(command.TenantId, command.Environment)
+            ? new StartExecutionResult(state.Id, StepStatusNames.Of(state.Status), state.WorkflowVersion, Created: false)
+            : throw new ConflictException($"Execution id '{command.ExecutionId}' is already taken.");
+}

@@ -1,0 +1,331 @@
+using System.Collections.Concurrent;
+using System.Diagnostics;
+using System.Text.Json;
+using System.Threading.Channels;
+using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Logging;
+using Triggers.Modular.BuildingBlocks.Aggregates;
+using Triggers.Modular.BuildingBlocks.EventStore;
+using Triggers.Modular.Executions.Contracts;
+using Triggers.Modular.Executions.Contracts.Steps;
+using Triggers.Modular.Executions.Domain;
+
+namespace Triggers.Modular.Executions.Runtime;
+
+/// <summary>
+/// The embedded runtime: runs due work with bounded concurrency. Work arrives two ways — in-process, right after the
+/// decision that made it due (no round trip through the database), and from the work table (<see cref="WorkQueueProjection"/>),
+/// which a poller claims: other instances' work, back-offs and timers after a restart, anything a crash interrupted.
+/// Exclusivity of a step attempt comes from its stream: a worker records <see cref="StepStarted"/> with a lease at the
+/// revision it read, so of two workers racing for an attempt exactly one appends, and nobody takes it again before the
+/// lease (step timeout + grace) runs out.
+/// </summary>
+internal sealed partial class EmbeddedRuntime : BackgroundService
+{
+    private readonly ExecutionStore _store;
+    private readonly WorkQueue _queue;
+    private readonly Dictionary<string, IStepHandler> _handlers;
+    private readonly RuntimeOptions _options;
+    private readonly TimeProvider _clock;
+    private readonly ILogger<EmbeddedRuntime> _logger;
+    private readonly Channel<WorkItem> _local = Channel.CreateUnbounded<WorkItem>(new UnboundedChannelOptions { SingleReader = true });
+    private readonly SemaphoreSlim _slots;
+    private readonly ConcurrentDictionary<(string Execution, string Step), CancellationTokenSource> _running = new();
+    private CancellationToken _stopping = CancellationToken.None;
+    private long _inFlight;
+    private long _tableDepth;
+
+    public EmbeddedRuntime(ExecutionStore store, WorkQueue queue, IEnumerable<IStepHandler> handlers, RuntimeOptions options, TimeProvider clock,
+        ILogger<EmbeddedRuntime> logger)
+    {
+        _store = store;
+        _queue = queue;
+        _handlers = new Dictionary<string, IStepHandler>(StringComparer.Ordinal);
+        foreach (var handler in handlers) _handlers[handler.StepType] = handler; // the last registered wins: hosts can replace built-ins
+        _options = options;
+        _clock = clock;
+        _logger = logger;
+        _slots = new SemaphoreSlim(Math.Max(1, options.MaxConcurrency));
+        Worker = $"{Environment.MachineName}:{Environment.ProcessId}:{Guid.NewGuid().ToString("N")[..8]}";
+        ExecutionMetrics.Observe(() => Interlocked.Read(ref _tableDepth) + _local.Reader.Count, () => Interlocked.Read(ref _inFlight));
+    }
+
+    public string Worker { get; }
+
+    public bool Enabled => string.Equals(_options.Mode, "embedded", StringComparison.OrdinalIgnoreCase);
+
+    protected override async Task ExecuteAsync(CancellationToken stoppingToken)
+    {
+        if (!Enabled) return;
+        _stopping = stoppingToken;
+        var poller = Task.Run(() => PollAsync(stoppingToken), stoppingToken);
+        try
+        {
+            await foreach (var item in _local.Reader.ReadAllAsync(stoppingToken).ConfigureAwait(false))
+            {
+                await _slots.WaitAsync(stoppingToken).ConfigureAwait(false);
+                Interlocked.Increment(ref _inFlight);
+                _ = Task.Run(async () =>
+                {
+                    try
+                    {
+                        await ProcessAsync(item, stoppingToken).ConfigureAwait(false);
+                    }
+                    finally
+                    {
+                        Interlocked.Decrement(ref _inFlight);
+                        _slots.Release();
+                    }
+                }, CancellationToken.None);
+            }
+        }
+        catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
+        {
+        }
+
+        await poller.ConfigureAwait(false);
+    }
+
+    /// <summary>Reacts to decided events: due steps go to the local queue, near back-offs, timers and deadlines get local
+    /// timers, finished executions stop their running steps here. Safe to call from any decision, on any thread.</summary>
+    public void OnDecided(IReadOnlyList<IEvent> events)
+    {
+        foreach (var e in events)
+        {
+            switch (e)
+            {
+                case ExecutionStarted s:
+                    ExecutionMetrics.Started.Add(1);
+                    if (s.TimeoutAt is { } due) Later(due, new WorkItem(s.ExecutionId, WorkKinds.Timeout, null, 0));
+                    break;
+                case ExecutionRetried { TimeoutAt: { } deadline } r:
+                    Later(deadline, new WorkItem(r.ExecutionId, WorkKinds.Timeout, null, 0));
+                    break;
+                case StepScheduled s:
+                    Push(new WorkItem(s.ExecutionId, WorkKinds.Step, s.StepId, s.Attempt));
+                    break;
+                case StepRetryScheduled r:
+                    Later(r.DueAt, new WorkItem(r.ExecutionId, WorkKinds.Step, r.StepId, r.NextAttempt));
+                    break;
+                case StepSleeping s:
+                    Later(s.Until, new WorkItem(s.ExecutionId, WorkKinds.Timer, s.StepId, s.Attempt));
+                    break;
+                case ExecutionCompleted c:
+                    ExecutionMetrics.Finished.Add(1, new KeyValuePair<string, object?>("status", "completed"));
+                    StopLocal(c.ExecutionId);
+                    break;
+                case ExecutionFailed f:
+                    ExecutionMetrics.Finished.Add(1, new KeyValuePair<string, object?>("status", "failed"));
+                    StopLocal(f.ExecutionId);
+                    break;
+                case ExecutionCancelled c:
+                    ExecutionMetrics.Finished.Add(1, new KeyValuePair<string, object?>("status", "cancelled"));
+                    StopLocal(c.ExecutionId);
+                    break;
+            }
+        }
+    }
+
+    private void Push(WorkItem item)
+    {
+        if (Enabled) _local.Writer.TryWrite(item);
+    }
+
+    private void Later(DateTimeOffset due, WorkItem item)
+    {
+        if (!Enabled) return;
+        var wait = due - _clock.GetUtcNow();
+        if (wait <= TimeSpan.Zero)
+        {
+            Push(item);
+            return;
+        }
+
+        // Farther work waits in the table only; nearer work also gets a timer here so that it does not wait for a poll.
+        if (wait.TotalSeconds > _options.LocalTimerHorizonSeconds) return;
+        _ = Task.Delay(wait + TimeSpan.FromMilliseconds(5), _clock, _stopping).ContinueWith(t =>
+        {
+            if (t.IsCompletedSuccessfully) Push(item);
+        }, TaskScheduler.Default);
+    }
+
+    private void StopLocal(string executionId)
+    {
+        foreach (var (key, cts) in _running)
+        {
+            if (!string.Equals(key.Execution, executionId, StringComparison.Ordinal)) continue;
+            try
+            {
+                cts.Cancel();
+            }
+            catch (ObjectDisposedException)
+            {
+                // finished meanwhile
+            }
+        }
+    }
+
+    private async Task PollAsync(CancellationToken stoppingToken)
+    {
+        var interval = TimeSpan.FromSeconds(Math.Max(0.05, _options.PollIntervalSeconds));
+        var lastCount = DateTimeOffset.MinValue;
+        while (!stoppingToken.IsCancellationRequested)
+        {
+            try
+            {
+                var now = _clock.GetUtcNow();
+                var free = _slots.CurrentCount - _local.Reader.Count;
+                if (free > 0)
+                {
+                    var claimed = await _queue.ClaimAsync(Worker, Math.Min(free, 256), now, TimeSpan.FromSeconds(_options.ClaimSeconds), stoppingToken)
+                        .ConfigureAwait(false);
+                    foreach (var item in claimed) _local.Writer.TryWrite(item);
+                    if (claimed.Count >= Math.Min(free, 256)) continue; // more may be due: claim again at once
+                }
+
+                if (now - lastCount > TimeSpan.FromSeconds(5))
+                {
+                    Interlocked.Exchange(ref _tableDepth, await _queue.CountAsync(stoppingToken).ConfigureAwait(false));
+                    lastCount = now;
+                }
+            }
+            catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
+            {
+                return;
+            }
+            catch (Exception ex)
+            {
+                LogPollFailed(ex);
+            }
+
+            try
+            {
+                await Task.Delay(interval, _clock, stoppingToken).ConfigureAwait(false);
+            }
+            catch (OperationCanceledException)
+            {
+                return;
+            }
+        }
+    }
+
+    private async Task ProcessAsync(WorkItem item, CancellationToken stoppingToken)
+    {
+        try
+        {
+            switch (item.Kind)
+            {
+                case WorkKinds.Step:
+                    await RunStepAsync(item, stoppingToken).ConfigureAwait(false);
+                    break;
+                case WorkKinds.Timer:
+                    await DecideAsync(item.ExecutionId, () => new ExecutionCommand.Wake(item.StepId!, item.Attempt, _clock.GetUtcNow()), stoppingToken)
+                        .ConfigureAwait(false);
+                    break;
+                case WorkKinds.Timeout:
+                    await DecideAsync(item.ExecutionId, () => new ExecutionCommand.Timeout(_clock.GetUtcNow()), stoppingToken).ConfigureAwait(false);
+                    break;
+            }
+        }
+        catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
+        {
+            // Shutting down: the work stays in the table (and the lease, if taken, runs out), so it resumes after a restart.
+        }
+        catch (Exception ex)
+        {
+            LogWorkFailed(ex, item.Kind, item.ExecutionId, item.StepId);
+        }
+    }
+
+    private async Task DecideAsync(string executionId, Func<ExecutionCommand> command, CancellationToken cancellationToken)
+    {
+        var loaded = await _store.LoadAsync(executionId, cancellationToken).ConfigureAwait(false);
+        if (loaded is null || loaded.State.IsTerminal) return;
+        var result = await _store.DecideAsync(executionId, command, Metadata(loaded), cancellationToken: cancellationToken).ConfigureAwait(false);
+        if (result is not null) OnDecided(result.Events);
+    }
+
+    private EventMetadata Metadata(LoadedExecution loaded) =>
+        new(loaded.State.TenantId, loaded.State.Environment, "runtime", loaded.CorrelationId, loaded.State.Id);
+
+    private async Task RunStepAsync(WorkItem item, CancellationToken stoppingToken)
+    {
+        var loaded = await _store.LoadAsync(item.ExecutionId, stoppingToken).ConfigureAwait(false);
+        if (loaded is null || loaded.State.IsTerminal || !loaded.State.Steps.TryGetValue(item.StepId!, out var current)) return;
+        if (current.IsTerminal || current.Attempt != item.Attempt) return; // stale work: nothing to load a second time for
+        var planned = loaded.Decider.Plan.Step(item.StepId!);
+        var timeout = TimeSpan.FromSeconds(StepTimeoutSeconds(planned));
+        var metadata = Metadata(loaded);
+
+        var begin = await _store.DecideAsync(item.ExecutionId,
+            () => new ExecutionCommand.BeginAttempt(item.StepId!, item.Attempt, Worker, _clock.GetUtcNow() + timeout + TimeSpan.FromSeconds(_options.LeaseGraceSeconds),
+                _clock.GetUtcNow()), metadata, cancellationToken: stoppingToken).ConfigureAwait(false);
+        if (begin is null || begin.Events.Count == 0) return; // someone else holds it, or it is no longer due
+        OnDecided(begin.Events);
+
+        var step = new StepExecutionContext(item.ExecutionId, planned.Id, planned.Type, item.Attempt, $"{item.ExecutionId}:{planned.Id}",
+            planned.Config, ExecutionContextBuilder.Build(begin.State, loaded.Decider.Plan), begin.State.TenantId, begin.State.Environment,
+            _clock.GetUtcNow(), (int)timeout.TotalSeconds);
+        using var cancel = new CancellationTokenSource();
+        _running[(item.ExecutionId, planned.Id)] = cancel;
+        using var linked = CancellationTokenSource.CreateLinkedTokenSource(cancel.Token, stoppingToken);
+        linked.CancelAfter(timeout);
+        var started = Stopwatch.GetTimestamp();
+        StepOutcome outcome;
+        try
+        {
+            outcome = _handlers.TryGetValue(planned.Type, out var handler)
+                ? await handler.ExecuteAsync(step, linked.Token).ConfigureAwait(false)
+                : StepOutcome.NonRetryableError("unknown_step_type", $"No handler for step type '{planned.Type}' is registered in this host.");
+        }
+        catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested || cancel.IsCancellationRequested)
+        {
+            return; // shutting down (the lease runs out and the attempt is delivered again), or the execution ended meanwhile
+        }
+        catch (OperationCanceledException)
+        {
+            outcome = StepOutcome.RetryableError("timeout", $"The step did not finish within its timeout of {timeout.TotalSeconds:0} s.");
+        }
+        catch (Exception ex)
+        {
+            outcome = StepOutcome.RetryableError("handler_error", $"{ex.GetType().Name}: {ex.Message}");
+        }
+        finally
+        {
+            _running.TryRemove(new KeyValuePair<(string, string), CancellationTokenSource>((item.ExecutionId, planned.Id), cancel));
+        }
+
+        var tags = new TagList { { "step_type", planned.Type }, { "outcome", OutcomeName(outcome) } };
+        ExecutionMetrics.StepAttempts.Add(1, tags);
+        ExecutionMetrics.StepDuration.Record(Stopwatch.GetElapsedTime(started).TotalSeconds, new KeyValuePair<string, object?>("step_type", planned.Type));
+
+        var recorded = await _store.DecideAsync(item.ExecutionId,
+            () => new ExecutionCommand.RecordOutcome(planned.Id, item.Attempt, outcome, _clock.GetUtcNow()), metadata,
+            cancellationToken: stoppingToken).ConfigureAwait(false);
+        if (recorded is not null) OnDecided(recorded.Events);
+    }
+
+    private int StepTimeoutSeconds(PlannedStep step)
+    {
+        if (step.TimeoutSeconds is > 0 and var seconds) return seconds;
+        // A step type's own timeout (the http step's timeout_seconds) bounds the attempt too, plus a little slack.
+        if (step.Config.ValueKind == JsonValueKind.Object && step.Config.TryGetProperty("timeout_seconds", out var t)
+            && t.TryGetInt32(out var own) && own > 0)
+            return Math.Min(own + 5, _options.DefaultStepTimeoutSeconds);
+        return _options.DefaultStepTimeoutSeconds;
+    }
+
+    private static string OutcomeName(StepOutcome outcome) => outcome switch
+    {
+        StepOutcome.Completed => "completed",
+        StepOutcome.Sleep => "sleeping",
+        StepOutcome.Failed { Retryable: true } => "failed_retryable",
+        _ => "failed",
+    };
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Polling the runtime's work table failed; retrying")]
+    private partial void LogPollFailed(Exception ex);
+
+    [LoggerMessage(Level = LogLevel.Error, Message = "Runtime work {Kind} for execution {ExecutionId} step {StepId} failed; it stays due and is retried")]
+    private partial void LogWorkFailed(Exception ex, string kind, string executionId, string? stepId);
+}

@@ -1,0 +1,116 @@
+using System.Collections.Concurrent;
+using Triggers.Modular.BuildingBlocks.Aggregates;
+using Triggers.Modular.BuildingBlocks.EventStore;
+using Triggers.Modular.Definitions.Contracts;
+using Triggers.Modular.Executions.Contracts;
+using Triggers.Modular.Executions.Domain;
+
+namespace Triggers.Modular.Executions.Runtime;
+
+/// <summary>An execution folded from its stream, with the decider of its pinned definition version.</summary>
+internal sealed record LoadedExecution(ExecutionState State, long Revision, ExecutionDecider Decider, string? CorrelationId);
+
+/// <summary>The outcome of one decision: the events appended (empty when the command decided nothing) and the state after.</summary>
+internal sealed record DecisionResult(ExecutionState State, IReadOnlyList<IEvent> Events, ExecutionDecider Decider);
+
+/// <summary>Definition versions compiled into plans. Versions never change once written, so entries never go stale.</summary>
+internal sealed class PlanCache(IDefinitionsModule definitions)
+{
+    private const int MaxEntries = 10_000;
+    private readonly ConcurrentDictionary<(string, int), ExecutionPlan> _plans = new();
+
+    public async Task<ExecutionPlan?> GetAsync(string tenantId, string environment, string workflowId, int version, CancellationToken cancellationToken)
+    {
+        if (_plans.TryGetValue((workflowId, version), out var plan)) return plan;
+        var definition = await definitions.GetVersionAsync(tenantId, environment, workflowId, version, cancellationToken).ConfigureAwait(false);
+        if (definition is null) return null;
+        plan = ExecutionPlan.From(workflowId, version, definition.Definition);
+        if (_plans.Count >= MaxEntries) _plans.Clear();
+        _plans[(workflowId, version)] = plan;
+        return plan;
+    }
+
+    /// <summary>Only for a definition checked to belong to the tenant × environment by the caller.</summary>
+    public ExecutionPlan Add(DefinitionDto definition)
+    {
+        var plan = ExecutionPlan.From(definition.Id, definition.Version, definition.Definition);
+        if (_plans.Count >= MaxEntries) _plans.Clear();
+        return _plans.GetOrAdd((definition.Id, definition.Version), plan);
+    }
+}
+
+/// <summary>
+/// Load–decide–append for executions. The stream's first event names the pinned definition version, whose plan gives
+/// the decider; a concurrency conflict (another step of the same execution finished at the same moment) reloads and
+/// decides again — every execution command is safe to re-decide.
+/// </summary>
+internal sealed class ExecutionStore(IEventStore store, EventSerializer serializer, PlanCache plans)
+{
+    private const int PageSize = 500;
+    private const int MaxAttempts = 20;
+
+    public async Task<LoadedExecution?> LoadAsync(string executionId, CancellationToken cancellationToken)
+    {
+        var stream = ExecutionEventTypes.StreamFor(executionId);
+        ExecutionDecider? decider = null;
+        var state = ExecutionState.Initial;
+        var revision = StreamRevision.None;
+        string? correlation = null;
+        while (true)
+        {
+            var page = await store.ReadStreamAsync(stream, ReadDirection.Forward, revision + 1, PageSize, cancellationToken).ConfigureAwait(false);
+            foreach (var e in page)
+            {
+                var @event = (IEvent)serializer.Deserialize(e);
+                if (decider is null)
+                {
+                    if (@event is not ExecutionStarted started)
+                        throw new InvalidOperationException($"Stream {stream} does not begin with {ExecutionEventTypes.Started}.");
+                    var plan = await plans.GetAsync(started.TenantId, started.Environment, started.WorkflowId, started.WorkflowVersion, cancellationToken)
+                        .ConfigureAwait(false) ?? throw new InvalidOperationException(
+                            $"Execution {executionId} is pinned to {started.WorkflowId} version {started.WorkflowVersion}, which cannot be read.");
+                    decider = new ExecutionDecider(plan);
+                    correlation = e.Metadata.CorrelationId;
+                }
+
+                state = decider.Evolve(state, @event);
+                revision = e.Revision;
+            }
+
+            if (page.Count < PageSize) break;
+        }
+
+        return decider is null ? null : new LoadedExecution(state, revision, decider, correlation);
+    }
+
+    /// <summary>Decides <paramref name="command"/> on the current state and appends. <paramref name="decider"/> is needed
+    /// only for a start (the stream is still empty).</summary>
+    public async Task<DecisionResult?> DecideAsync(string executionId, Func<ExecutionCommand> command, EventMetadata metadata,
+        ExecutionDecider? decider = null, Func<int, Guid>? eventIds = null, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(command);
+        var stream = ExecutionEventTypes.StreamFor(executionId);
+        for (var attempt = 1; ; attempt++)
+        {
+            var loaded = await LoadAsync(executionId, cancellationToken).ConfigureAwait(false);
+            var d = loaded?.Decider ?? decider;
+            if (d is null) return null;
+            var state = loaded?.State ?? d.Initial;
+            var events = d.Decide(state, command());
+            if (events.Count == 0) return new DecisionResult(state, events, d);
+            var ids = eventIds ?? (_ => Guid.CreateVersion7());
+            var data = events.Select((e, i) => serializer.Serialize(e, ids(i), metadata)).ToList();
+            var expected = loaded is null ? ExpectedRevision.NoStream : ExpectedRevision.Exactly(loaded.Revision);
+            try
+            {
+                await store.AppendToStreamAsync(stream, expected, data, cancellationToken).ConfigureAwait(false);
+                return new DecisionResult(events.Aggregate(state, d.Evolve), events, d);
+            }
+            catch (WrongExpectedRevisionException) when (attempt < MaxAttempts)
+            {
+                // Another decision on this execution landed first: decide again on the new state.
+                if (attempt > 2) await Task.Delay(Random.Shared.Next(1, 5 * attempt), cancellationToken).ConfigureAwait(false);
+            }
+        }
+    }
+}
