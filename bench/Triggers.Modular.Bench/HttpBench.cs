@@ -320,7 +320,7 @@ internal sealed class HttpBench(BenchOptions o, List<PhaseResult> results, Dicti
         }));
     };
 
-    private static HttpClient NewClient(Uri baseUri) => new(new SocketsHttpHandler
+    internal static HttpClient NewClient(Uri baseUri) => new(new SocketsHttpHandler
     {
         MaxConnectionsPerServer = 1,
         PooledConnectionLifetime = Timeout.InfiniteTimeSpan,
@@ -430,7 +430,7 @@ internal sealed class HttpBench(BenchOptions o, List<PhaseResult> results, Dicti
         }
     }
 
-    private static string ProblemType(string body)
+    internal static string ProblemType(string body)
     {
         try
         {
@@ -450,7 +450,7 @@ internal sealed class HttpBench(BenchOptions o, List<PhaseResult> results, Dicti
     }
 
     /// <summary>The GC the host's runtimeconfig asks for.</summary>
-    private static string HostGc(string dll)
+    internal static string HostGc(string dll)
     {
         try
         {

@@ -17,7 +17,7 @@ internal sealed class PostgresBench(BenchOptions o, List<PhaseResult> results, D
     private const string Backend = "PostgreSQL";
 
     // Same columns and constraints as event_store.events, with a plain identity key instead of (tx_id, seq).
-    private const string RawTableSql = """
+    internal const string RawTableSql = """
         CREATE SCHEMA bench_raw;
         CREATE TABLE bench_raw.events (
             id             bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
@@ -218,7 +218,7 @@ internal sealed class PostgresBench(BenchOptions o, List<PhaseResult> results, D
     }
 
     /// <summary>The WAL insert position and the next transaction id (read without taking one).</summary>
-    private static async Task<(NpgsqlLogSequenceNumber Lsn, long NextXid)> ServerCountersAsync(NpgsqlDataSource dataSource)
+    internal static async Task<(NpgsqlLogSequenceNumber Lsn, long NextXid)> ServerCountersAsync(NpgsqlDataSource dataSource)
     {
         await using var cmd = dataSource.CreateCommand(
             "SELECT pg_current_wal_insert_lsn(), pg_snapshot_xmax(pg_current_snapshot())::text::bigint");
@@ -228,7 +228,7 @@ internal sealed class PostgresBench(BenchOptions o, List<PhaseResult> results, D
     }
 
     /// <summary>Best effort: a checkpoint between phases so one phase does not pay for the previous one's dirty pages.</summary>
-    private static async Task CheckpointAsync(NpgsqlDataSource dataSource)
+    internal static async Task CheckpointAsync(NpgsqlDataSource dataSource)
     {
         try
         {
@@ -251,7 +251,7 @@ internal sealed class PostgresBench(BenchOptions o, List<PhaseResult> results, D
     /// A raw writer: one INSERT statement per operation in autocommit, unprepared (like the adapter's command), to
     /// its own stream with an incrementing revision so both unique indexes are exercised as in the store.
     /// </summary>
-    private static async Task<Writer> RawWriterAsync(NpgsqlDataSource dataSource, int writer, int batch, bool pooled)
+    internal static async Task<Writer> RawWriterAsync(NpgsqlDataSource dataSource, int writer, int batch, bool pooled)
     {
         var own = pooled ? null : await dataSource.OpenConnectionAsync();
         var stream = $"raw-{Guid.NewGuid():N}.w{writer}";

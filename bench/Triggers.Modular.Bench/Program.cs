@@ -14,7 +14,9 @@ internal sealed record BenchOptions(
     long ReadEvents,
     bool RunHttp = false,
     string[]? HttpStores = null,
-    string? HostDll = null)
+    string? HostDll = null,
+    bool RunExecutions = false,
+    int InFlight = 10_000)
 {
     public const string DefaultPostgres = "Host=127.0.0.1;Port=5432;Username=tm_test;Password=tm_test;Database=postgres";
 
@@ -27,6 +29,8 @@ internal sealed record BenchOptions(
         long readEvents = 100_000;
         string[] httpStores = ["sqlite", "postgres"];
         string? hostDll = null;
+        var writersGiven = false;
+        var inFlight = 10_000;
         for (var i = 0; i < args.Length; i++)
         {
             string Value() => i + 1 < args.Length ? args[++i] : throw new ArgumentException($"{args[i]} needs a value.");
@@ -36,10 +40,11 @@ internal sealed record BenchOptions(
                 case "--warmup": warmup = double.Parse(Value(), CultureInfo.InvariantCulture); break;
                 case "--postgres": postgres = Value(); break;
                 case "--only": only = Value().ToLowerInvariant(); break;
-                case "--writers": writers = Value().Split(',').Select(w => int.Parse(w, CultureInfo.InvariantCulture)).ToArray(); break;
+                case "--writers": writers = Value().Split(',').Select(w => int.Parse(w, CultureInfo.InvariantCulture)).ToArray(); writersGiven = true; break;
                 case "--read-events": readEvents = long.Parse(Value(), CultureInfo.InvariantCulture); break;
                 case "--http-stores": httpStores = Value().ToLowerInvariant().Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries); break;
                 case "--host-dll": hostDll = Path.GetFullPath(Value()); break;
+                case "--in-flight": inFlight = int.Parse(Value(), CultureInfo.InvariantCulture); break;
                 case "-h" or "--help":
                     throw new ArgumentException("help");
                 default:
@@ -47,15 +52,17 @@ internal sealed record BenchOptions(
             }
         }
 
-        if (only is not (null or "sqlite" or "postgres" or "http"))
-            throw new ArgumentException("--only takes sqlite, postgres or http.");
+        if (only is not (null or "sqlite" or "postgres" or "http" or "executions"))
+            throw new ArgumentException("--only takes sqlite, postgres, http or executions.");
+        if (only == "executions" && !writersGiven) writers = [16];
+        if (inFlight < 1) throw new ArgumentException("--in-flight must be ≥ 1.");
         if (httpStores.Length == 0 || httpStores.Any(s => s is not ("sqlite" or "postgres")))
             throw new ArgumentException("--http-stores takes sqlite, postgres or both (comma-separated).");
         if (seconds <= 0 || warmup < 0 || writers.Length == 0 || writers.Any(w => w < 1))
             throw new ArgumentException("--seconds must be > 0, --warmup ≥ 0, --writers a list of counts ≥ 1.");
         return new BenchOptions(TimeSpan.FromSeconds(seconds), TimeSpan.FromSeconds(warmup), postgres,
             only is null or "sqlite", only is null or "postgres", writers, readEvents,
-            RunHttp: only == "http", HttpStores: httpStores, HostDll: hostDll);
+            RunHttp: only == "http", HttpStores: httpStores, HostDll: hostDll, RunExecutions: only == "executions", InFlight: inFlight);
     }
 }
 
@@ -68,12 +75,14 @@ internal static class Program
             --warmup N         warm-up seconds per phase, not measured (default 1)
             --postgres "CS"    admin connection string (default env TM_BENCH_POSTGRES, else the local tm_test role);
                                the bench creates and drops its own database tm_bench_<guid>
-            --only sqlite|postgres|http
+            --only sqlite|postgres|http|executions
                                without --only: the store phases of both adapters (not http); http: only the HTTP
-                               pipeline phases, against the real host started as a separate process
-            --writers 1,16     concurrent writer counts for the write phases (default 1,16)
+                               pipeline phases, against the real host started as a separate process; executions:
+                               workflow executions on the embedded runtime through that host (issue 5)
+            --writers 1,16     concurrent writer counts for the write phases (default 1,16; executions: start clients, default 16)
             --read-events N    $all is filled to at least N events before the read phases (default 100000)
-            --http-stores L    stores the host runs on for --only http: sqlite,postgres (default both)
+            --http-stores L    stores the host runs on for --only http or executions: sqlite,postgres (default both)
+            --in-flight N      executions parked in a delay step for the memory phase of --only executions (default 10000)
             --host-dll PATH    the host to start (default src/Host/bin/<configuration>/net10.0/Triggers.Modular.Host.dll,
                                built with the bench, which references the host project for build order only)
         """;
@@ -119,6 +128,25 @@ internal static class Program
 
             Console.WriteLine(HttpReport.Render(environment, results));
             return results.Count > 0 && results.All(r => r.Error is null) ? 0 : 1;
+        }
+
+        if (o.RunExecutions)
+        {
+            environment["Phases"] = $"start clients {string.Join("/", o.WriterCounts)}";
+            var throughput = new List<ExecutionsThroughput>();
+            var memory = new List<ExecutionsMemory>();
+            try
+            {
+                await new ExecutionsBench(o, throughput, memory, environment).RunAsync();
+            }
+            catch (InvalidOperationException ex)
+            {
+                Console.Error.WriteLine($"[executions] stopped: {ex.Message}");
+                environment["Executions"] = $"stopped early: {ex.Message.ReplaceLineEndings(" ")}";
+            }
+
+            Console.WriteLine(ExecutionsReport.Render(environment, throughput, memory));
+            return throughput.Count > 0 && throughput.All(r => r.Error is null) && memory.All(m => m.Error is null) ? 0 : 1;
         }
 
         if (o.RunPostgres)

@@ -70,7 +70,7 @@ internal sealed class SqliteBench(BenchOptions o, List<PhaseResult> results, Dic
         Console.Error.WriteLine($"[sqlite] {result.Scenario} @{result.Writers} ({result.Note}): {result.EventsPerSecond:N0} events/s {result.Error}");
     }
 
-    private static async Task<(IEventStore Store, SqliteStoreDatabase Database)> OpenAsync(string path, string synchronous)
+    internal static async Task<(IEventStore Store, SqliteStoreDatabase Database)> OpenAsync(string path, string synchronous)
     {
         var database = new SqliteStoreDatabase(new SqliteStoreOptions { Path = path, Synchronous = synchronous });
         await new MigrationRunner(database, [EventStoreMigrations.Source], NullLogger<MigrationRunner>.Instance).MigrateAsync();
@@ -81,7 +81,7 @@ internal sealed class SqliteBench(BenchOptions o, List<PhaseResult> results, Dic
     /// A raw writer into <c>es_events</c> of a migrated store file: BEGIN IMMEDIATE, <paramref name="batch"/> INSERTs with
     /// one reused command, COMMIT, on one connection kept open (with the store's pragmas).
     /// </summary>
-    private static async Task<Writer> RawWriterAsync(SqliteStoreDatabase database, int batch)
+    internal static async Task<Writer> RawWriterAsync(SqliteStoreDatabase database, int batch)
     {
         var connection = (SqliteConnection)await database.OpenConnectionAsync();
         var insert = connection.CreateCommand();
@@ -131,7 +131,7 @@ internal sealed class SqliteBench(BenchOptions o, List<PhaseResult> results, Dic
         return await connection.ExecuteScalarAsync<long>("SELECT count(*) FROM es_events");
     }
 
-    private static string SqliteVersion()
+    internal static string SqliteVersion()
     {
         using var connection = new SqliteConnection("Data Source=:memory:");
         connection.Open();

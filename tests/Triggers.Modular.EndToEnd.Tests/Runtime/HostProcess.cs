@@ -53,6 +53,7 @@ internal sealed partial class HostProcess : IDisposable
         start.Environment["ASPNETCORE_URLS"] = "http://127.0.0.1:0";
         start.Environment["ASPNETCORE_ENVIRONMENT"] = "Production";
         start.Environment["RateLimiting__Enabled"] = "false";
+        start.Environment["Serilog__MinimumLevel__Override__Npgsql"] = "Warning";
         foreach (var (k, v) in environment) start.Environment[k] = v;
 
         var host = new HostProcess(Process.Start(start)!);

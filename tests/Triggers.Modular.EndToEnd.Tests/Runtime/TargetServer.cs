@@ -43,8 +43,8 @@ internal sealed class TargetServer : IAsyncDisposable
         var builder = WebApplication.CreateSlimBuilder(new WebApplicationOptions { EnvironmentName = "Testing" });
         builder.Configuration.Sources.Clear(); // not the Host's appsettings.json copied next to the tests
         builder.Logging.ClearProviders();
-        builder.WebHost.UseKestrel().UseUrls("http://127.0.0.1:0");
         var app = builder.Build();
+        app.Urls.Add("http://127.0.0.1:0");
         var server = new TargetServer(app);
         app.MapMethods("/{**path}", ["GET", "POST", "PUT", "PATCH", "DELETE"], server.HandleAsync);
         await app.StartAsync();

@@ -47,6 +47,7 @@ public sealed class TwoInstancesTests(ITestOutputHelper output) : IAsyncLifetime
         ["Executions:Runtime:PollIntervalSeconds"] = "0.2",
         ["Executions:Runtime:LeaseGraceSeconds"] = "1",
         ["Executions:Runtime:MaxConcurrency"] = "32",
+        ["Serilog:MinimumLevel:Override:Npgsql"] = "Warning", // a line per SQL command would slow both instances down
     };
 
     private Action<IServiceCollection> Probe(string instance) => services =>

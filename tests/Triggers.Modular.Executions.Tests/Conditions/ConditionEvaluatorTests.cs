@@ -165,6 +165,22 @@ public sealed class ConditionEvaluatorTests
     }
 
     [Theory]
+    [InlineData("""{ "not": { "path": "payload.label", "op": "matches", "value": "(a+)+$" } }""")]
+    [InlineData("""{ "not": { "path": "payload.email", "op": "matches", "value": "([a-z" } }""")]
+    [InlineData("""{ "not": { "path": "payload.plan", "op": "in", "value": "pro" } }""")]
+    [InlineData("""{ "not": { "path": "payload.plan", "op": "equals", "value": "pro" } }""")]
+    [InlineData("""{ "not": { "all": [ { "path": "payload.plan", "op": "eq", "value": "pro" }, [ "not a condition" ] ] } }""")]
+    [InlineData("""{ "any": [ { "path": "payload.plan", "op": "eq", "value": "free" }, { "not": { "whatever": 1 } } ] }""")]
+    public void Given_a_condition_that_cannot_be_evaluated_under_not_When_evaluated_Then_the_whole_condition_does_not_hold(string condition)
+    {
+        var result = ConditionEvaluator.Explain(Json(condition), Root);
+
+        Assert.False(Eval(condition));
+        Assert.False(result.Holds);
+        Assert.DoesNotContain("it held", result.Reason, StringComparison.Ordinal);
+    }
+
+    [Theory]
     [InlineData(64, true)]
     [InlineData(63, false)]
     public void Given_a_condition_nested_64_levels_When_evaluated_Then_it_is_evaluated_to_the_leaf(int nots, bool expected)

@@ -42,9 +42,9 @@ internal sealed class ExecutionsModule(ExecutionStarter starter, ExecutionStore 
         if (loaded is null || !loaded.State.BelongsTo(tenantId, environment) || loaded.State.IsTerminal) return false;
         var result = await store.DecideAsync(executionId, () => new Domain.ExecutionCommand.Cancel(reason, clock.GetUtcNow()),
             new BuildingBlocks.EventStore.EventMetadata(tenantId, environment, "system", loaded.CorrelationId, executionId),
-            cancellationToken: cancellationToken).ConfigureAwait(false);
+            current: loaded, cancellationToken: cancellationToken).ConfigureAwait(false);
         if (result is null) return false;
-        runtime.OnDecided(result.Events);
+        runtime.OnDecided(result.Events, result.AsLoaded());
         return result.Events.Count > 0;
     }
 }

@@ -13,9 +13,15 @@ namespace Triggers.Modular.Executions.Contracts.Conditions;
 /// <para>
 /// <b>Shape.</b> A condition is <c>{ "all": [c, …] }</c> (every one holds; an empty list holds), <c>{ "any": [c, …] }</c>
 /// (at least one holds; an empty list does not), <c>{ "not": c }</c>, or a leaf <c>{ "path": "…", "op": "…", "value": … }</c>.
-/// <c>all</c> and <c>any</c> stop at the first child that decides them. A node of any other shape, an unknown op or an
-/// op without the value it needs does not hold (definitions are validated when saved; this is the runtime's fallback).
-/// Trees nest at most <see cref="MaxDepth"/> levels (definitions allow 64); a deeper node does not hold.
+/// Children are evaluated in order; <c>all</c> and <c>any</c> stop at the first child that decides them.
+/// </para>
+/// <para>
+/// <b>Conditions that cannot be evaluated.</b> A node of another shape, an unknown op, an op without the value it needs
+/// (or <c>in</c> without an array, <c>matches</c> without a string), a regular expression that does not compile or
+/// times out, and nesting deeper than <see cref="MaxDepth"/> (definitions allow 64) make the node <i>invalid</i>, which
+/// is not the same as false: <c>not</c> does not turn it into true, and it decides an <c>all</c> or <c>any</c> it is met
+/// in, so the whole condition does not hold and <see cref="Explain"/> gives the reason. Definitions are validated when
+/// saved; this is the runtime's fail-closed fallback.
 /// </para>
 /// <para>
 /// <b>Paths.</b> Names separated by dots, each optionally followed by indices: <c>payload.plan</c>,
@@ -38,14 +44,14 @@ namespace Triggers.Modular.Executions.Contracts.Conditions;
 /// both are ISO-8601 date-times with an offset (<c>2030-01-31T09:00:00Z</c>, <c>2030-01-31T10:00:00+01:00</c>), otherwise
 /// ordinally; any other pair is false.</item>
 /// <item><c>in</c> / <c>not_in</c>: whether the expected array holds an element equal (as <c>eq</c>) to the actual
-/// value; false when the expected value is not an array.</item>
+/// value.</item>
 /// <item><c>contains</c>: an actual string contains the expected string (ordinal), or an actual array has an element
 /// equal to the expected value; false otherwise.</item>
 /// <item><c>starts_with</c> / <c>ends_with</c>: both strings, ordinal.</item>
 /// <item><c>matches</c>: the actual string matches the expected regular expression (.NET syntax, culture-invariant,
-/// unanchored — use <c>^…$</c> for a whole match). A match that takes longer than <see cref="RegexTimeout"/> is false,
-/// as is a pattern that does not compile; neither throws. Compiled patterns are cached (up to
-/// <see cref="RegexCacheCapacity"/>).</item>
+/// unanchored — use <c>^…$</c> for a whole match); false when the actual value is not a string. A match that takes
+/// longer than <see cref="RegexTimeout"/> does not hold and does not throw (it is invalid, as above). Compiled patterns are
+/// cached (up to <see cref="RegexCacheCapacity"/>).</item>
 /// </list>
 /// </para>
 /// </summary>
@@ -64,39 +70,59 @@ public static partial class ConditionEvaluator
     private static readonly ConcurrentDictionary<string, Regex?> Regexes = new(StringComparer.Ordinal);
 
     /// <summary>Whether <paramref name="condition"/> holds for <paramref name="root"/>.</summary>
-    public static bool Evaluate(JsonElement condition, JsonElement root) => Node(condition, root, 1, explain: false).Holds;
+    public static bool Evaluate(JsonElement condition, JsonElement root) =>
+        Node(condition, root, 1, explain: false).Verdict == Verdict.Holds;
 
     /// <summary>Whether every condition in <paramref name="conditionsArray"/> holds (a trigger's <c>conditions</c>). An empty
     /// array, or none at all (<c>undefined</c> or <c>null</c>), holds; a value that is not an array does not.</summary>
-    public static bool EvaluateAll(JsonElement conditionsArray, JsonElement root) => All(conditionsArray, root, explain: false).Holds;
+    public static bool EvaluateAll(JsonElement conditionsArray, JsonElement root) =>
+        All(conditionsArray, root, explain: false).Verdict == Verdict.Holds;
 
     /// <summary>Like <see cref="Evaluate"/>, with a short reason when the condition does not hold.</summary>
-    public static ConditionResult Explain(JsonElement condition, JsonElement root) => Node(condition, root, 1, explain: true);
+    public static ConditionResult Explain(JsonElement condition, JsonElement root) => ToResult(Node(condition, root, 1, explain: true));
 
     /// <summary>Like <see cref="EvaluateAll"/>, with the reason of the first condition that does not hold.</summary>
-    public static ConditionResult ExplainAll(JsonElement conditionsArray, JsonElement root) => All(conditionsArray, root, explain: true);
+    public static ConditionResult ExplainAll(JsonElement conditionsArray, JsonElement root) => ToResult(All(conditionsArray, root, explain: true));
 
-    private static ConditionResult All(JsonElement conditions, JsonElement root, bool explain)
+    /// <summary>
+    /// A node's outcome. <see cref="Invalid"/> — a malformed node, too deep a tree, a regular expression that does not compile
+    /// or times out — is not "false": <c>not</c> does not turn it into "true"; it makes the whole condition not hold.
+    /// </summary>
+    private enum Verdict
+    {
+        Holds,
+        Fails,
+        Invalid,
+    }
+
+    private readonly record struct Judgement(Verdict Verdict, string? Reason);
+
+    private static readonly Judgement Held = new(Verdict.Holds, null);
+
+    private static ConditionResult ToResult(Judgement judgement) =>
+        judgement.Verdict == Verdict.Holds ? ConditionResult.True : ConditionResult.False(judgement.Reason ?? "the condition does not hold");
+
+    private static Judgement All(JsonElement conditions, JsonElement root, bool explain)
     {
         if (conditions.ValueKind is JsonValueKind.Undefined or JsonValueKind.Null)
-            return ConditionResult.True;
+            return Held;
         if (conditions.ValueKind != JsonValueKind.Array)
-            return Fail(explain, () => $"conditions must be an array, got {Show(conditions)}");
+            return Invalid(explain, () => $"conditions must be an array, got {Show(conditions)}");
         foreach (var condition in conditions.EnumerateArray())
         {
             var result = Node(condition, root, 1, explain);
-            if (!result.Holds)
+            if (result.Verdict != Verdict.Holds)
                 return result;
         }
-        return ConditionResult.True;
+        return Held;
     }
 
-    private static ConditionResult Node(JsonElement node, JsonElement root, int depth, bool explain)
+    private static Judgement Node(JsonElement node, JsonElement root, int depth, bool explain)
     {
         if (depth > MaxDepth)
-            return Fail(explain, () => $"the condition nests deeper than {MaxDepth} levels");
+            return Invalid(explain, () => $"the condition nests deeper than {MaxDepth} levels");
         if (node.ValueKind != JsonValueKind.Object)
-            return Fail(explain, () => $"not a condition: {Show(node)}");
+            return Invalid(explain, () => $"not a condition: {Show(node)}");
 
         if (node.TryGetProperty("path", out var path))
             return Leaf(node, path, root, explain);
@@ -106,36 +132,41 @@ public static partial class ConditionEvaluator
             return AnyOf(any, root, depth, explain);
         if (node.TryGetProperty("not", out var not))
         {
-            var inner = Node(not, root, depth + 1, explain: false);
-            return inner.Holds ? Fail(explain, () => $"not ({Describe(not)}): it held") : ConditionResult.True;
+            var inner = Node(not, root, depth + 1, explain);
+            return inner.Verdict switch
+            {
+                Verdict.Holds => Fails(explain, () => $"not ({Describe(not)}): it held"),
+                Verdict.Fails => Held,
+                _ => inner,
+            };
         }
-        return Fail(explain, () => $"not a condition: {Show(node)}");
+        return Invalid(explain, () => $"not a condition: {Show(node)}");
     }
 
-    private static ConditionResult AllOf(JsonElement children, JsonElement root, int depth, bool explain)
+    private static Judgement AllOf(JsonElement children, JsonElement root, int depth, bool explain)
     {
         if (children.ValueKind != JsonValueKind.Array)
-            return Fail(explain, () => $"'all' needs an array, got {Show(children)}");
+            return Invalid(explain, () => $"'all' needs an array, got {Show(children)}");
         foreach (var child in children.EnumerateArray())
         {
             var result = Node(child, root, depth + 1, explain);
-            if (!result.Holds)
+            if (result.Verdict != Verdict.Holds)
                 return result;
         }
-        return ConditionResult.True;
+        return Held;
     }
 
-    private static ConditionResult AnyOf(JsonElement children, JsonElement root, int depth, bool explain)
+    private static Judgement AnyOf(JsonElement children, JsonElement root, int depth, bool explain)
     {
         if (children.ValueKind != JsonValueKind.Array)
-            return Fail(explain, () => $"'any' needs an array, got {Show(children)}");
+            return Invalid(explain, () => $"'any' needs an array, got {Show(children)}");
         List<string>? reasons = explain ? [] : null;
         var count = 0;
         foreach (var child in children.EnumerateArray())
         {
             var result = Node(child, root, depth + 1, explain);
-            if (result.Holds)
-                return ConditionResult.True;
+            if (result.Verdict != Verdict.Fails)
+                return result;
             count++;
             if (reasons is not null && reasons.Count < ShownAlternatives)
                 reasons.Add(result.Reason!);
@@ -143,63 +174,67 @@ public static partial class ConditionEvaluator
         if (reasons is null)
             return NotHeld;
         if (count == 0)
-            return ConditionResult.False("'any' has no conditions");
+            return new Judgement(Verdict.Fails, "'any' has no conditions");
         var more = count > reasons.Count ? $"; and {count - reasons.Count} more" : "";
-        return ConditionResult.False(count == 1 ? reasons[0] : $"none held: {string.Join("; ", reasons)}{more}");
+        return new Judgement(Verdict.Fails, count == 1 ? reasons[0] : $"none held: {string.Join("; ", reasons)}{more}");
     }
 
-    private static ConditionResult Leaf(JsonElement node, JsonElement pathElement, JsonElement root, bool explain)
+    private static Judgement Leaf(JsonElement node, JsonElement pathElement, JsonElement root, bool explain)
     {
         var op = node.TryGetProperty("op", out var opElement) && opElement.ValueKind == JsonValueKind.String ? opElement.GetString()! : null;
         var path = pathElement.ValueKind == JsonValueKind.String ? pathElement.GetString()! : null;
         var hasExpected = node.TryGetProperty("value", out var expected);
         if (path is null || op is null)
-            return Fail(explain, () => $"not a condition: {Show(node)}");
+            return Invalid(explain, () => $"not a condition: {Show(node)}");
 
         var present = TryResolve(root, path, out var actual);
         if (op is "exists" or "not_exists")
         {
             return present == (op == "exists")
-                ? ConditionResult.True
-                : Fail(explain, () => $"{path} {op}: {(present ? $"was {Show(actual)}" : "was missing")}");
+                ? Held
+                : Fails(explain, () => $"{path} {op}: {(present ? $"was {Show(actual)}" : "was missing")}");
         }
 
         string Subject() => hasExpected ? $"{path} {op} {Show(expected)}" : $"{path} {op}";
         if (!IsKnownOp(op))
-            return Fail(explain, () => $"{Subject()}: unknown op");
+            return Invalid(explain, () => $"{Subject()}: unknown op");
         if (!hasExpected)
-            return Fail(explain, () => $"{Subject()}: the condition has no value");
+            return Invalid(explain, () => $"{Subject()}: the condition has no value");
+        if (op is "in" or "not_in" && expected.ValueKind != JsonValueKind.Array)
+            return Invalid(explain, () => $"{Subject()}: the value is not an array");
+        if (op == "matches" && expected.ValueKind != JsonValueKind.String)
+            return Invalid(explain, () => $"{Subject()}: the value is not a regular expression");
         if (!present)
-            return Fail(explain, () => $"{Subject()}: was missing");
+            return Fails(explain, () => $"{Subject()}: was missing");
 
-        var (holds, note) = Apply(op, actual, expected);
-        return holds ? ConditionResult.True : Fail(explain, () => $"{Subject()}: {note ?? $"was {Show(actual)}"}");
+        var (verdict, note) = Apply(op, actual, expected);
+        return verdict == Verdict.Holds
+            ? Held
+            : new Judgement(verdict, explain ? $"{Subject()}: {note ?? $"was {Show(actual)}"}" : null);
     }
 
     private static bool IsKnownOp(string op) =>
         op is "eq" or "ne" or "gt" or "gte" or "lt" or "lte" or "in" or "not_in" or "contains" or "starts_with" or "ends_with" or "matches";
 
     /// <summary>Applies <paramref name="op"/> to a present value; the note, when set, replaces "was &lt;actual&gt;" in the reason.</summary>
-    private static (bool Holds, string? Note) Apply(string op, JsonElement actual, JsonElement expected) => op switch
+    private static (Verdict Verdict, string? Note) Apply(string op, JsonElement actual, JsonElement expected) => op switch
     {
-        "eq" => (JsonElement.DeepEquals(actual, expected), null),
-        "ne" => (!JsonElement.DeepEquals(actual, expected), null),
-        "gt" => (Compare(actual, expected) is > 0, null),
-        "gte" => (Compare(actual, expected) is >= 0, null),
-        "lt" => (Compare(actual, expected) is < 0, null),
-        "lte" => (Compare(actual, expected) is <= 0, null),
-        "in" => expected.ValueKind == JsonValueKind.Array
-            ? (ArrayHas(expected, actual), null)
-            : (false, "the value is not an array"),
-        "not_in" => expected.ValueKind == JsonValueKind.Array
-            ? (!ArrayHas(expected, actual), null)
-            : (false, "the value is not an array"),
-        "contains" => (Contains(actual, expected), null),
-        "starts_with" => (BothStrings(actual, expected, out var a, out var e) && a.StartsWith(e, StringComparison.Ordinal), null),
-        "ends_with" => (BothStrings(actual, expected, out var a, out var e) && a.EndsWith(e, StringComparison.Ordinal), null),
-        "matches" => Matches(actual, expected),
-        _ => (false, "unknown op"),
+        "eq" => (Of(JsonElement.DeepEquals(actual, expected)), null),
+        "ne" => (Of(!JsonElement.DeepEquals(actual, expected)), null),
+        "gt" => (Of(Compare(actual, expected) is > 0), null),
+        "gte" => (Of(Compare(actual, expected) is >= 0), null),
+        "lt" => (Of(Compare(actual, expected) is < 0), null),
+        "lte" => (Of(Compare(actual, expected) is <= 0), null),
+        "in" => (Of(ArrayHas(expected, actual)), null),
+        "not_in" => (Of(!ArrayHas(expected, actual)), null),
+        "contains" => (Of(Contains(actual, expected)), null),
+        "starts_with" => (Of(BothStrings(actual, expected, out var a, out var e) && a.StartsWith(e, StringComparison.Ordinal)), null),
+        "ends_with" => (Of(BothStrings(actual, expected, out var a, out var e) && a.EndsWith(e, StringComparison.Ordinal)), null),
+        "matches" => Matches(actual, expected.GetString()!),
+        _ => (Verdict.Invalid, "unknown op"),
     };
+
+    private static Verdict Of(bool holds) => holds ? Verdict.Holds : Verdict.Fails;
 
     private static bool ArrayHas(JsonElement array, JsonElement value)
     {
@@ -255,22 +290,20 @@ public static partial class ConditionEvaluator
             && DateTimeOffset.TryParse(text, CultureInfo.InvariantCulture, DateTimeStyles.None, out instant);
     }
 
-    private static (bool Holds, string? Note) Matches(JsonElement actual, JsonElement expected)
+    private static (Verdict Verdict, string? Note) Matches(JsonElement actual, string pattern)
     {
-        if (expected.ValueKind != JsonValueKind.String)
-            return (false, "the value is not a regular expression");
-        if (actual.ValueKind != JsonValueKind.String)
-            return (false, null);
-        var regex = CompiledRegex(expected.GetString()!);
+        var regex = CompiledRegex(pattern);
         if (regex is null)
-            return (false, "the regular expression does not compile");
+            return (Verdict.Invalid, "the regular expression does not compile");
+        if (actual.ValueKind != JsonValueKind.String)
+            return (Verdict.Fails, null);
         try
         {
-            return (regex.IsMatch(actual.GetString()!), null);
+            return (Of(regex.IsMatch(actual.GetString()!)), null);
         }
         catch (RegexMatchTimeoutException)
         {
-            return (false, $"the regular expression timed out after {RegexTimeout.TotalMilliseconds.ToString(CultureInfo.InvariantCulture)} ms");
+            return (Verdict.Invalid, $"the regular expression timed out after {RegexTimeout.TotalMilliseconds.ToString(CultureInfo.InvariantCulture)} ms");
         }
     }
 
@@ -364,10 +397,11 @@ public static partial class ConditionEvaluator
         return true;
     }
 
-    private static ConditionResult Fail(bool explain, Func<string> reason) =>
-        explain ? ConditionResult.False(reason()) : NotHeld;
+    private static Judgement Fails(bool explain, Func<string> reason) => explain ? new(Verdict.Fails, reason()) : NotHeld;
 
-    private static readonly ConditionResult NotHeld = new(false, null);
+    private static Judgement Invalid(bool explain, Func<string> reason) => new(Verdict.Invalid, explain ? reason() : null);
+
+    private static readonly Judgement NotHeld = new(Verdict.Fails, null);
 
     private static readonly string[] ListKinds = ["all", "any"];
 

@@ -182,6 +182,10 @@ public static class TemplateRenderer
     private static TemplateRenderException Failure(Exception e) => e switch
     {
         TemplateLimitException limit => new TemplateRenderException($"The template went past a limit: {limit.Message}", e),
+        // Fluid's own MaxSteps / MaxRecursion; its message for too many steps speaks of recursion, so say both.
+        InvalidOperationException when e.Message.StartsWith("The maximum", StringComparison.Ordinal) => new TemplateRenderException(
+            $"The template went past a limit: it runs more than {MaxSteps.ToString("N0", CultureInfo.InvariantCulture)} statements "
+            + $"or nests includes more than {MaxRecursion} deep.", e),
         _ => new TemplateRenderException($"The template could not be rendered: {FirstLine(e.Message)}", e),
     };
 

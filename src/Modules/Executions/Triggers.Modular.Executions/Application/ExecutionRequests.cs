@@ -102,8 +102,8 @@ internal sealed class ExecutionCommandHandler(ExecutionStarter starter, Executio
     {
         var loaded = await Owned(command.Id, cancellationToken);
         var result = await store.DecideAsync(command.Id, () => new ExecutionCommand.Cancel(command.Reason, clock.GetUtcNow()),
-            context.ToMetadata(), cancellationToken: cancellationToken);
-        if (result is not null) runtime.OnDecided(result.Events);
+            context.ToMetadata(), current: loaded, cancellationToken: cancellationToken);
+        if (result is not null) runtime.OnDecided(result.Events, result.AsLoaded());
         return new ExecutionAccepted(loaded.State.Id, StepStatusNames.Of(result?.State.Status ?? loaded.State.Status));
     }
 
@@ -111,8 +111,8 @@ internal sealed class ExecutionCommandHandler(ExecutionStarter starter, Executio
     {
         var loaded = await Owned(command.Id, cancellationToken);
         var result = await store.DecideAsync(command.Id, () => new ExecutionCommand.Retry(clock.GetUtcNow()), context.ToMetadata(),
-            cancellationToken: cancellationToken);
-        if (result is not null) runtime.OnDecided(result.Events);
+            current: loaded, cancellationToken: cancellationToken);
+        if (result is not null) runtime.OnDecided(result.Events, result.AsLoaded());
         return new ExecutionAccepted(loaded.State.Id, StepStatusNames.Of(result?.State.Status ?? loaded.State.Status));
     }
 

@@ -88,7 +88,7 @@ internal sealed partial class EmbeddedRuntime : BackgroundService
 
     /// <summary>Reacts to decided events: due steps go to the local queue, near back-offs, timers and deadlines get local
     /// timers, finished executions stop their running steps here. Safe to call from any decision, on any thread.</summary>
-    public void OnDecided(IReadOnlyList<IEvent> events)
+    public void OnDecided(IReadOnlyList<IEvent> events, LoadedExecution? after = null)
     {
         foreach (var e in events)
         {
@@ -102,7 +102,7 @@ internal sealed partial class EmbeddedRuntime : BackgroundService
                     Later(deadline, new WorkItem(r.ExecutionId, WorkKinds.Timeout, null, 0));
                     break;
                 case StepScheduled s:
-                    Push(new WorkItem(s.ExecutionId, WorkKinds.Step, s.StepId, s.Attempt));
+                    Push(new WorkItem(s.ExecutionId, WorkKinds.Step, s.StepId, s.Attempt, after));
                     break;
                 case StepRetryScheduled r:
                     Later(r.DueAt, new WorkItem(r.ExecutionId, WorkKinds.Step, r.StepId, r.NextAttempt));
@@ -241,8 +241,9 @@ internal sealed partial class EmbeddedRuntime : BackgroundService
     {
         var loaded = await _store.LoadAsync(executionId, cancellationToken).ConfigureAwait(false);
         if (loaded is null || loaded.State.IsTerminal) return;
-        var result = await _store.DecideAsync(executionId, command, Metadata(loaded), cancellationToken: cancellationToken).ConfigureAwait(false);
-        if (result is not null) OnDecided(result.Events);
+        var result = await _store.DecideAsync(executionId, command, Metadata(loaded), current: loaded, cancellationToken: cancellationToken)
+            .ConfigureAwait(false);
+        if (result is not null) OnDecided(result.Events, result.AsLoaded());
     }
 
     private EventMetadata Metadata(LoadedExecution loaded) =>
@@ -250,7 +251,7 @@ internal sealed partial class EmbeddedRuntime : BackgroundService
 
     private async Task RunStepAsync(WorkItem item, CancellationToken stoppingToken)
     {
-        var loaded = await _store.LoadAsync(item.ExecutionId, stoppingToken).ConfigureAwait(false);
+        var loaded = item.Hint ?? await _store.LoadAsync(item.ExecutionId, stoppingToken).ConfigureAwait(false);
         if (loaded is null || loaded.State.IsTerminal || !loaded.State.Steps.TryGetValue(item.StepId!, out var current)) return;
         if (current.IsTerminal || current.Attempt != item.Attempt) return; // stale work: nothing to load a second time for
         var planned = loaded.Decider.Plan.Step(item.StepId!);
@@ -259,9 +260,9 @@ internal sealed partial class EmbeddedRuntime : BackgroundService
 
         var begin = await _store.DecideAsync(item.ExecutionId,
             () => new ExecutionCommand.BeginAttempt(item.StepId!, item.Attempt, Worker, _clock.GetUtcNow() + timeout + TimeSpan.FromSeconds(_options.LeaseGraceSeconds),
-                _clock.GetUtcNow()), metadata, cancellationToken: stoppingToken).ConfigureAwait(false);
+                _clock.GetUtcNow()), metadata, current: loaded, cancellationToken: stoppingToken).ConfigureAwait(false);
         if (begin is null || begin.Events.Count == 0) return; // someone else holds it, or it is no longer due
-        OnDecided(begin.Events);
+        OnDecided(begin.Events, begin.AsLoaded());
 
         var step = new StepExecutionContext(item.ExecutionId, planned.Id, planned.Type, item.Attempt, $"{item.ExecutionId}:{planned.Id}",
             planned.Config, ExecutionContextBuilder.Build(begin.State, loaded.Decider.Plan), begin.State.TenantId, begin.State.Environment,
@@ -301,8 +302,8 @@ internal sealed partial class EmbeddedRuntime : BackgroundService
 
         var recorded = await _store.DecideAsync(item.ExecutionId,
             () => new ExecutionCommand.RecordOutcome(planned.Id, item.Attempt, outcome, _clock.GetUtcNow()), metadata,
-            cancellationToken: stoppingToken).ConfigureAwait(false);
-        if (recorded is not null) OnDecided(recorded.Events);
+            current: begin.AsLoaded(), cancellationToken: stoppingToken).ConfigureAwait(false);
+        if (recorded is not null) OnDecided(recorded.Events, recorded.AsLoaded());
     }
 
     private int StepTimeoutSeconds(PlannedStep step)

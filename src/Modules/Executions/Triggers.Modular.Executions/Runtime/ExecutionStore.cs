@@ -11,7 +11,12 @@ namespace Triggers.Modular.Executions.Runtime;
 internal sealed record LoadedExecution(ExecutionState State, long Revision, ExecutionDecider Decider, string? CorrelationId);
 
 /// <summary>The outcome of one decision: the events appended (empty when the command decided nothing) and the state after.</summary>
-internal sealed record DecisionResult(ExecutionState State, IReadOnlyList<IEvent> Events, ExecutionDecider Decider);
+internal sealed record DecisionResult(ExecutionState State, IReadOnlyList<IEvent> Events, ExecutionDecider Decider, long Revision,
+    string? CorrelationId)
+{
+    /// <summary>The state after the decision, as a load would return it (for a next decision without a reload).</summary>
+    public LoadedExecution AsLoaded() => new(State, Revision, Decider, CorrelationId);
+}
 
 /// <summary>Definition versions compiled into plans. Versions never change once written, so entries never go stale.</summary>
 internal sealed class PlanCache(IDefinitionsModule definitions)
@@ -84,27 +89,30 @@ internal sealed class ExecutionStore(IEventStore store, EventSerializer serializ
     }
 
     /// <summary>Decides <paramref name="command"/> on the current state and appends. <paramref name="decider"/> is needed
-    /// only for a start (the stream is still empty).</summary>
+    /// only for a start (the stream is still empty). <paramref name="current"/>: a state already loaded, tried first (a
+    /// conflict means it was stale, and the stream is read again).</summary>
     public async Task<DecisionResult?> DecideAsync(string executionId, Func<ExecutionCommand> command, EventMetadata metadata,
-        ExecutionDecider? decider = null, Func<int, Guid>? eventIds = null, CancellationToken cancellationToken = default)
+        ExecutionDecider? decider = null, Func<int, Guid>? eventIds = null, LoadedExecution? current = null,
+        CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(command);
         var stream = ExecutionEventTypes.StreamFor(executionId);
         for (var attempt = 1; ; attempt++)
         {
-            var loaded = await LoadAsync(executionId, cancellationToken).ConfigureAwait(false);
+            var loaded = attempt == 1 && current is not null ? current : await LoadAsync(executionId, cancellationToken).ConfigureAwait(false);
             var d = loaded?.Decider ?? decider;
             if (d is null) return null;
             var state = loaded?.State ?? d.Initial;
             var events = d.Decide(state, command());
-            if (events.Count == 0) return new DecisionResult(state, events, d);
+            if (events.Count == 0) return new DecisionResult(state, events, d, loaded?.Revision ?? StreamRevision.None, loaded?.CorrelationId);
             var ids = eventIds ?? (_ => Guid.CreateVersion7());
             var data = events.Select((e, i) => serializer.Serialize(e, ids(i), metadata)).ToList();
             var expected = loaded is null ? ExpectedRevision.NoStream : ExpectedRevision.Exactly(loaded.Revision);
             try
             {
-                await store.AppendToStreamAsync(stream, expected, data, cancellationToken).ConfigureAwait(false);
-                return new DecisionResult(events.Aggregate(state, d.Evolve), events, d);
+                var append = await store.AppendToStreamAsync(stream, expected, data, cancellationToken).ConfigureAwait(false);
+                return new DecisionResult(events.Aggregate(state, d.Evolve), events, d, append.NextExpectedRevision,
+                    loaded?.CorrelationId ?? metadata.CorrelationId);
             }
             catch (WrongExpectedRevisionException) when (attempt < MaxAttempts)
             {

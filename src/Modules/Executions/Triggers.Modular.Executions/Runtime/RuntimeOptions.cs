@@ -3,7 +3,7 @@ using System.Diagnostics.Metrics;
 namespace Triggers.Modular.Executions.Runtime;
 
 /// <summary>The embedded runtime (configuration section <c>Executions:Runtime</c>).</summary>
-public sealed class RuntimeOptions
+internal sealed class RuntimeOptions
 {
     /// <summary><c>embedded</c> (default) runs steps in this host. <c>none</c> records executions but runs nothing here
     /// (another instance, or the Temporal runtime, does).</summary>

@@ -85,8 +85,9 @@ internal static class WorkKinds
     public const string Timeout = "timeout";
 }
 
-/// <summary>One due item, claimed from the work table or handed over in-process.</summary>
-internal sealed record WorkItem(string ExecutionId, string Kind, string? StepId, int Attempt);
+/// <summary>One due item, claimed from the work table or handed over in-process. <see cref="Hint"/>: the execution as the
+/// decision that made the item due left it (in-process only), which saves a read; a stale hint costs a conflict and a reload.</summary>
+internal sealed record WorkItem(string ExecutionId, string Kind, string? StepId, int Attempt, LoadedExecution? Hint = null);
 
 /// <summary>Claims due rows for a while so that pollers on other instances pass them by (<c>SKIP LOCKED</c> on PostgreSQL,
 /// the write lock on SQLite). The claim only spares work; exclusivity of a step attempt comes from the stream.</summary>

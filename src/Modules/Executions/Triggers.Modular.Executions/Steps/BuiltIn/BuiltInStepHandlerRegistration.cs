@@ -4,7 +4,7 @@ using Triggers.Modular.Executions.Contracts.Steps;
 
 namespace Triggers.Modular.Executions.Steps.BuiltIn;
 
-public static class BuiltInStepHandlerRegistration
+internal static class BuiltInStepHandlerRegistration
 {
     /// <summary>Registers the handlers of the built-in <c>set</c> and <c>delay</c> steps. Safe to call more than once.</summary>
     public static IServiceCollection AddBuiltInStepHandlers(this IServiceCollection services)

@@ -4,7 +4,7 @@ namespace Triggers.Modular.Executions.Steps.Http;
 /// Settings of the <c>http</c> step, bound from <c>Executions:Http</c>. By default the step refuses loopback, private,
 /// link-local, metadata and other non-public addresses; <see cref="AllowedNetworks"/> lets an operator open some of them.
 /// </summary>
-public sealed class HttpStepOptions
+internal sealed class HttpStepOptions
 {
     public const string SectionName = "Executions:Http";
 

@@ -6,7 +6,7 @@ using Triggers.Modular.Executions.Contracts.Steps;
 
 namespace Triggers.Modular.Executions.Steps.Http;
 
-public static class HttpStepRegistration
+internal static class HttpStepRegistration
 {
     /// <summary>Registers the handler of the built-in <c>http</c> step, with <see cref="HttpStepOptions"/> bound from
     /// <c>Executions:Http</c> and checked at start-up. Calling it twice registers it once.</summary>
