@@ -43,7 +43,13 @@ public sealed class CrashRecoveryTests(ITestOutputHelper output) : IAsyncLifetim
 
     public async Task DisposeAsync()
     {
-        _host?.Dispose();
+        if (_host is not null)
+        {
+            var exited = _host.HasExited;
+            _host.Dispose();
+            output.WriteLine($"--- host output (tail; {(exited ? "it had exited" : "killed at the end")}) ---\n{Tail(_host)}");
+        }
+
         await _target.DisposeAsync();
         if (_pg is not null) await _pg.DisposeAsync();
         SqliteConnection.ClearAllPools();

@@ -28,7 +28,8 @@ internal sealed partial class EmbeddedRuntime : BackgroundService
     private readonly RuntimeOptions _options;
     private readonly TimeProvider _clock;
     private readonly ILogger<EmbeddedRuntime> _logger;
-    private readonly Channel<WorkItem> _local = Channel.CreateUnbounded<WorkItem>(new UnboundedChannelOptions { SingleReader = true });
+    // Not SingleReader: that reader cannot count, and the queue depth is a metric.
+    private readonly Channel<WorkItem> _local = Channel.CreateUnbounded<WorkItem>();
     private readonly SemaphoreSlim _slots;
     private readonly ConcurrentDictionary<(string Execution, string Step), CancellationTokenSource> _running = new();
     private CancellationToken _stopping = CancellationToken.None;
