@@ -123,12 +123,21 @@ public sealed class DefinitionValidatorTests
     }
 
     [Fact]
-    public void Given_orders_on_some_steps_only_When_validated_Then_order_is_not_compared() =>
+    public void Given_orders_on_some_steps_only_When_a_step_depends_on_an_earlier_one_Then_it_is_valid() =>
         IsValid(Validate(d =>
+        {
+            d["steps"]!.AsArray().Add(Node("""{ "id": "b", "order": 5, "type": "delay", "depends_on": ["a"], "config": { "seconds": 1 } }"""));
+        }));
+
+    // A step without depends_on waits for every step with a lower order (its position when it has none): here 'a' (order 5)
+    // waits for 'b' (position 2), which depends on 'a'.
+    [Fact]
+    public void Given_orders_on_some_steps_only_When_a_step_depends_on_one_that_implicitly_waits_for_it_Then_the_dependency_is_refused() =>
+        HasOnlyError(Validate(d =>
         {
             d["steps"]![0]!["order"] = 5;
             d["steps"]!.AsArray().Add(Node("""{ "id": "b", "type": "delay", "depends_on": ["a"], "config": { "seconds": 1 } }"""));
-        }));
+        }), "steps[1].depends_on[0]", "can never be met");
 
     [Fact]
     public void Given_a_step_condition_When_validated_Then_it_is_checked_with_its_path() =>

@@ -440,6 +440,9 @@ public sealed class ExecutionsApiTests(ExecutionsHosts hosts) : IClassFixture<Ex
         await (await client.PostAsync(Url($"{ExecutionsRoute}/{id}/retry"), null)).ProblemAsync(409);
         Assert.Equal("completed", Str((await GetAsync(client, id))["status"]));
 
+        var tooLong = await (await client.PostJsonAsync($"{ExecutionsRoute}/{id}/cancel", new { Reason = new string('r', 501) })).ProblemAsync(400);
+        Assert.NotNull(tooLong["errors"]!["reason"]);
+        await (await client.PostAsync(Url($"{ExecutionsRoute}/{id}/cancel"), Json("{ \"reason\": "))).ProblemAsync(400);
         await (await client.PostAsync(Url($"{ExecutionsRoute}/exec_01JD0000000000000000000000/cancel"), null)).ProblemAsync(404);
         await (await client.GetAsync(Url($"{ExecutionsRoute}/exec_01JD0000000000000000000000"))).ProblemAsync(404);
         await (await client.GetAsync(Url($"{ExecutionsRoute}/not-an-id"))).ProblemAsync(404);
@@ -585,6 +588,8 @@ public sealed class ExecutionsApiTests(ExecutionsHosts hosts) : IClassFixture<Ex
 
         await (await client.PostAsync(Url($"{DefinitionsRoute}/{workflow}/trigger"), Json("{ \"trigger_data\": { \"x\": "))).ProblemAsync(400);
         await (await client.PostAsync(Url($"{DefinitionsRoute}/{workflow}/trigger"), Json("not json"))).ProblemAsync(400);
+        await (await client.PostAsync(Url($"{DefinitionsRoute}/{workflow}/trigger"), new StringContent("{}", System.Text.Encoding.UTF8, "text/plain")))
+            .ProblemAsync(415);
 
         // nothing above started an execution: a later one is the only one listed
         var id = await TriggerAsync(client, workflow);

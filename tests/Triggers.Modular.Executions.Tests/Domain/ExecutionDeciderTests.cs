@@ -80,6 +80,17 @@ public sealed class ExecutionDeciderTests
     }
 
     [Fact]
+    public void Given_steps_without_order_When_started_Then_their_position_in_the_list_is_their_order()
+    {
+        var run = new Run("""
+            { "steps": [ { "id": "x", "type": "set", "config": {} }, { "id": "y", "type": "set", "config": {} },
+                         { "id": "z", "type": "set", "config": {}, "depends_on": [] } ] }
+            """);
+        Assert.Equal(["x", "z"], Scheduled(run.Start()));
+        Assert.Equal(["y"], Scheduled(run.RunOk("x", 1, T0)));
+    }
+
+    [Fact]
     public void Given_a_repeated_start_When_decided_Then_nothing_happens()
     {
         var run = new Run(ThreeInOrder);

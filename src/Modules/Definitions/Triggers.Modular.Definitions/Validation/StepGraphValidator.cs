@@ -39,6 +39,9 @@ internal static class StepGraphValidator
                 dependencies[i].Add(t);
                 if (allOrdered && t != i && steps[t]!.Order >= steps[i]!.Order)
                     errors.Add(path, $"step '{steps[i]!.Id}' (order {steps[i]!.Order}) depends on '{target}' (order {steps[t]!.Order}); a dependency must have a lower order. Raise this step's order or remove the dependency.");
+                else if (!allOrdered && t != i && steps[t] is { DependsOn: null } waiting && EffectiveOrder(steps, t) > EffectiveOrder(steps, i))
+                    // A step without depends_on waits for every step with a lower order (its position when it has none).
+                    errors.Add(path, $"'{target}' declares no depends_on, so it waits for every step placed before it, '{steps[i]!.Id}' included: this dependency can never be met. Give '{waiting.Id}' a depends_on, or move it before '{steps[i]!.Id}'.");
             }
         }
 
@@ -49,6 +52,8 @@ internal static class StepGraphValidator
             errors.Add($"steps[{first}].depends_on[{positions[first][next]}]", CycleMessage(cycle, steps));
         }
     }
+
+    private static int EffectiveOrder(IReadOnlyList<StepDocument?> steps, int index) => steps[index]?.Order ?? index + 1;
 
     private static string CycleMessage(DependencyCycle cycle, IReadOnlyList<StepDocument?> steps)
     {

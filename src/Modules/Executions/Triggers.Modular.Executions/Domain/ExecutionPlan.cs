@@ -20,7 +20,7 @@ internal sealed record RetryPolicy(int MaxAttempts, double InitialIntervalSecond
 
 /// <summary>A step as the runtime needs it. <see cref="DependsOn"/> is the effective list: the declared <c>depends_on</c>,
 /// or, when a step declares none, every step with a lower <c>order</c> (so plain ordered steps run one after the other,
-/// and steps sharing an order run in parallel).</summary>
+/// and steps sharing an order run in parallel). A step without <c>order</c> takes its position in the list (1-based).</summary>
 internal sealed record PlannedStep(string Id, int Order, string Type, string? Name, ImmutableArray<string> DependsOn, JsonElement? Condition,
     JsonElement Config, RetryPolicy Retry, int? TimeoutSeconds);
 
@@ -40,12 +40,14 @@ internal sealed record ExecutionPlan(string WorkflowId, int Version, ImmutableAr
             RetryPolicy Retry, int? Timeout)>();
         if (definition.TryGetProperty("steps", out var steps) && steps.ValueKind == JsonValueKind.Array)
         {
+            var position = 0;
             foreach (var s in steps.EnumerateArray())
             {
+                position++;
                 string[]? deps = s.TryGetProperty("depends_on", out var d) && d.ValueKind == JsonValueKind.Array
                     ? d.EnumerateArray().Select(x => x.GetString()!).ToArray()
                     : null;
-                raw.Add((s.GetProperty("id").GetString()!, Int(s, "order") ?? 0, s.GetProperty("type").GetString()!, Str(s, "name"), deps,
+                raw.Add((s.GetProperty("id").GetString()!, Int(s, "order") ?? position, s.GetProperty("type").GetString()!, Str(s, "name"), deps,
                     s.TryGetProperty("condition", out var c) && c.ValueKind == JsonValueKind.Object ? c.Clone() : null,
                     s.TryGetProperty("config", out var cfg) ? cfg.Clone() : default,
                     ReadPolicy(s, defaults), Int(s, "timeout_seconds")));
