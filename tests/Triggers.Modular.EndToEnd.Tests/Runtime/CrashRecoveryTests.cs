@@ -104,14 +104,15 @@ public sealed class CrashRecoveryTests(ITestOutputHelper output) : IAsyncLifetim
                 }, TimeSpan.FromSeconds(60), () => Task.FromResult($"{waiting.Count} of {Executions} executions wait for a retry\n{Tail(_host)}"));
             }
 
+            var held = _target.HeldNow;
             killedAt = DateTimeOffset.UtcNow;
             _host.Kill();
-            output.WriteLine($"{scenario} on {store}: killed after {clock.Elapsed.TotalSeconds:0.0} s with {_target.HeldNow} requests held, " +
-                $"{_target.Requests.Count} answered or abandoned");
+            output.WriteLine($"{scenario} on {store}: killed {clock.Elapsed.TotalSeconds:0.0} s after the start with {held} step requests held");
         }
 
         _target.Release();
         _host.Dispose();
+        _host = null;
         _host = await HostProcess.StartAsync(environment);
         Assert.Null(_host.FirstRunToken); // the same store: no second first run
 

@@ -46,7 +46,8 @@ internal static class ExecutionsApi
 
     public static string Type(JsonObject e) => e["type"]!.GetValue<string>();
 
-    public static string StepId(JsonObject e) => e["data"]!["step_id"]!.GetValue<string>();
+    /// <summary>The event's step id; empty for execution-level events.</summary>
+    public static string StepId(JsonObject e) => e["data"]?["step_id"]?.GetValue<string>() ?? "";
 
     public static int Attempt(JsonObject e) => e["data"]!["attempt"]!.GetValue<int>();
 

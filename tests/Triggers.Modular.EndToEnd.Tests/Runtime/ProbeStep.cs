@@ -30,6 +30,9 @@ internal sealed class ProbeRecorder
     /// <summary>Deliveries per host instance.</summary>
     public ConcurrentDictionary<string, int> ByInstance { get; } = new(StringComparer.Ordinal);
 
+    /// <summary>The instance that ran each <c>{execution_id}:{step_id}:{attempt}</c> (the last one, if several did).</summary>
+    public ConcurrentDictionary<string, string> RanOn { get; } = new(StringComparer.Ordinal);
+
     /// <summary>Keys that ran twice at once, with the instances involved.</summary>
     public ConcurrentQueue<string> Overlaps { get; } = new();
 
@@ -40,6 +43,7 @@ internal sealed class ProbeRecorder
     {
         Deliveries.AddOrUpdate(key, 1, (_, n) => n + 1);
         ByInstance.AddOrUpdate(instance, 1, (_, n) => n + 1);
+        RanOn[key] = instance;
         var now = _running.AddOrUpdate(key, 1, (_, n) => n + 1);
         if (now > 1) Overlaps.Enqueue($"{key} x{now} (latest on {instance})");
         int seen;

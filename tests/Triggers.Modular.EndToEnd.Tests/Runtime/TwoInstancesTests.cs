@@ -1,8 +1,10 @@
 using System.Diagnostics;
 using System.Net;
+using System.Text.Json;
 using System.Text.Json.Nodes;
 using Microsoft.Extensions.DependencyInjection;
 using Triggers.Modular.BuildingBlocks.EventStore;
+using Triggers.Modular.BuildingBlocks.Ids;
 using Triggers.Modular.BuildingBlocks.Security;
 using Triggers.Modular.BuildingBlocks.Tests.Support;
 using Triggers.Modular.EndToEnd.Tests.Support;
@@ -29,8 +31,10 @@ public sealed class TwoInstancesTests(ITestOutputHelper output) : IAsyncLifetime
 
     public async Task InitializeAsync()
     {
-        _a = await ApiHost.StartAsync(StoreKind.Postgres, Settings(), Probe("a"));
-        var shared = Settings();
+        // Instance a runs 1 attempt at a time, so the work handed to it in-process backs up while its rows wait, due, in
+        // the work table; instance b (32 at a time) claims them from there and races a for the same attempts.
+        _a = await ApiHost.StartAsync(StoreKind.Postgres, Settings(maxConcurrency: 1), Probe("a"));
+        var shared = Settings(maxConcurrency: 32);
         shared["EventStore:Provider"] = "postgres";
         shared["EventStore:Postgres:ConnectionString"] = _a.PostgresConnectionString;
         _b = await ApiHost.StartAsync(StoreKind.Sqlite, shared, Probe("b")); // the SQLite path it also gets is never used
@@ -42,11 +46,11 @@ public sealed class TwoInstancesTests(ITestOutputHelper output) : IAsyncLifetime
         if (_a is not null) await _a.DisposeAsync(); // drops the database
     }
 
-    private static Dictionary<string, string?> Settings() => new()
+    private static Dictionary<string, string?> Settings(int maxConcurrency) => new()
     {
         ["Executions:Runtime:PollIntervalSeconds"] = "0.2",
         ["Executions:Runtime:LeaseGraceSeconds"] = "1",
-        ["Executions:Runtime:MaxConcurrency"] = "32",
+        ["Executions:Runtime:MaxConcurrency"] = maxConcurrency.ToString(System.Globalization.CultureInfo.InvariantCulture),
         ["Serilog:MinimumLevel:Override:Npgsql"] = "Warning", // a line per SQL command would slow both instances down
     };
 
@@ -69,9 +73,18 @@ public sealed class TwoInstancesTests(ITestOutputHelper output) : IAsyncLifetime
 
         var definition = await CreateDefinitionAsync(clientA, Definition());
 
-        // Half the executions start on each instance, through the API, eight at a time.
-        var ids = await ForEachAsync(Enumerable.Range(0, Executions), 8,
-            n => TriggerAsync(n % 2 == 0 ? clientA : clientB, definition, new { n }));
+        // Half the executions start on each instance, through its Executions facade (what the trigger route and the
+        // dispatchers call), eight at a time: quick enough that instance a's in-process work backs up behind its single slot.
+        var started = await ForEachAsync(Enumerable.Range(0, Executions), 8, async n =>
+        {
+            var (host, on) = n % 2 == 0 ? (_a, "a") : (_b, "b");
+            var result = await host.Services.GetRequiredService<IExecutionsModule>().StartAsync(new StartExecution(PrefixedId.New("exec"), "acme", "dev",
+                definition, null, "api", $"probe-{n}", JsonSerializer.SerializeToElement(new { n })));
+            Assert.True(result.Created);
+            return (Id: result.ExecutionId, On: on);
+        });
+        var ids = started.Select(s => s.Id).ToList();
+        var startedOn = started.ToDictionary(s => s.Id, s => s.On, StringComparer.Ordinal);
         Assert.Equal(Executions, ids.Distinct(StringComparer.Ordinal).Count());
         output.WriteLine($"started {Executions} executions in {clock.Elapsed.TotalSeconds:0.0} s");
 
@@ -98,9 +111,13 @@ public sealed class TwoInstancesTests(ITestOutputHelper output) : IAsyncLifetime
         Assert.True(repeated.Count == 0, $"{repeated.Count} attempts delivered more than once: {string.Join("; ", repeated.Take(10))}");
         Assert.Equal(Executions * Steps.Length, _recorder.Deliveries.Count);
 
-        // Both instances ran steps.
+        // Both instances ran steps, and the work was shared through the store: some steps ran on the instance that did not
+        // start their execution (taken from the work table, racing the other instance's in-process hand-over).
         Assert.True(_recorder.ByInstance.GetValueOrDefault("a") > 0 && _recorder.ByInstance.GetValueOrDefault("b") > 0,
             $"work was not shared: {string.Join(", ", _recorder.ByInstance.Select(p => $"{p.Key}={p.Value}"))}");
+        var crossed = _recorder.RanOn.Count(r => r.Value != startedOn[r.Key[..r.Key.IndexOf(':', StringComparison.Ordinal)]]);
+        output.WriteLine($"{crossed} of {_recorder.RanOn.Count} step attempts ran on the instance that did not start their execution");
+        Assert.True(crossed > 0, "no step ran on the instance that did not start its execution: the instances never took work from the table");
 
         // Every execution's stream: completed once, each step completed exactly once (read from the store, all of them).
         var store = _a.Services.GetRequiredService<IEventStore>();

@@ -93,7 +93,15 @@ internal sealed record WorkItem(string ExecutionId, string Kind, string? StepId,
 /// the write lock on SQLite). The claim only spares work; exclusivity of a step attempt comes from the stream.</summary>
 internal sealed class WorkQueue(IStoreDatabase database)
 {
-    private sealed record Row(string execution_id, string kind, string? step_id, int attempt);
+#pragma warning disable CA1812, IDE1006 // materialised by Dapper (properties: SQLite returns INTEGER as Int64, PostgreSQL as Int32)
+    private sealed class Row
+    {
+        public string execution_id { get; set; } = "";
+        public string kind { get; set; } = "";
+        public string? step_id { get; set; }
+        public long attempt { get; set; }
+    }
+#pragma warning restore CA1812, IDE1006
 
     public async Task<IReadOnlyList<WorkItem>> ClaimAsync(string owner, int max, DateTimeOffset now, TimeSpan claimFor, CancellationToken cancellationToken)
     {
@@ -113,7 +121,7 @@ internal sealed class WorkQueue(IStoreDatabase database)
             owner, lease = (now + claimFor).ToUnixTimeMilliseconds(), now = now.ToUnixTimeMilliseconds(), max,
         }, tx, cancellationToken: cancellationToken)).ConfigureAwait(false);
         await tx.CommitAsync(cancellationToken).ConfigureAwait(false);
-        return rows.Select(r => new WorkItem(r.execution_id, r.kind, r.step_id, r.attempt)).ToList();
+        return rows.Select(r => new WorkItem(r.execution_id, r.kind, r.step_id, (int)r.attempt)).ToList();
     }
 
     /// <summary>Rows not yet done (due or not): the runtime queue depth.</summary>
