@@ -41,10 +41,10 @@ public sealed class ExecutionDeciderTests
             Do(new ExecutionCommand.BeginAttempt(step, attempt, "w1", lease ?? at.AddMinutes(5), at));
 
         public IReadOnlyList<IEvent> Complete(string step, int attempt, DateTimeOffset at, string output = "{}") =>
-            Do(new ExecutionCommand.RecordOutcome(step, attempt, new StepOutcome.Completed(Json(output)), at));
+            Do(new ExecutionCommand.RecordOutcome(step, attempt, new StepOutcome.Completed(Json(output)), "w1", at));
 
         public IReadOnlyList<IEvent> Fail(string step, int attempt, DateTimeOffset at, bool retryable, string code = "http_status") =>
-            Do(new ExecutionCommand.RecordOutcome(step, attempt, new StepOutcome.Failed(code, "boom", retryable), at));
+            Do(new ExecutionCommand.RecordOutcome(step, attempt, new StepOutcome.Failed(code, "boom", retryable), "w1", at));
 
         /// <summary>Begins and completes a step's attempt.</summary>
         public IReadOnlyList<IEvent> RunOk(string step, int attempt, DateTimeOffset at, string output = "{}")
@@ -141,6 +141,64 @@ public sealed class ExecutionDeciderTests
         Assert.Equal("dependency_not_completed", skipped[1].ReasonCode);
         Assert.Equal(["d"], Scheduled(events));
         Assert.IsType<ExecutionCompleted>(run.RunOk("d", 1, T0)[^1]);
+    }
+
+    [Fact]
+    public void Given_a_skipped_step_in_a_plain_ordered_list_When_it_is_skipped_Then_later_steps_still_run()
+    {
+        var run = new Run("""
+            { "steps": [
+              { "id": "a", "type": "set", "config": {} },
+              { "id": "b", "type": "set", "config": {}, "condition": { "path": "trigger.go", "op": "eq", "value": true } },
+              { "id": "c", "type": "set", "config": {} } ] }
+            """);
+        run.Start("""{ "go": false }""");
+        var events = run.RunOk("a", 1, T0);
+        Assert.Equal("b", Assert.Single(events.OfType<StepSkipped>()).StepId);
+        Assert.Equal(["c"], Scheduled(events));
+        Assert.IsType<ExecutionCompleted>(run.RunOk("c", 1, T0)[^1]);
+    }
+
+    [Fact]
+    public void Given_a_condition_on_a_step_skipped_in_the_same_pass_When_evaluated_Then_it_sees_the_skip()
+    {
+        var run = new Run("""
+            { "steps": [
+              { "id": "a", "order": 1, "type": "set", "config": {} },
+              { "id": "b", "order": 2, "type": "set", "config": {}, "depends_on": ["a"], "condition": { "path": "trigger.go", "op": "eq", "value": true } },
+              { "id": "d", "order": 3, "type": "set", "config": {}, "depends_on": ["a"],
+                "condition": { "path": "steps.b.status", "op": "eq", "value": "skipped" } } ] }
+            """);
+        run.Start("""{ "go": false }""");
+        Assert.Equal(["d"], Scheduled(run.RunOk("a", 1, T0)));
+    }
+
+    [Fact]
+    public void Given_an_attempt_delivered_again_to_another_worker_When_the_first_worker_reports_late_Then_its_outcome_is_ignored()
+    {
+        var run = new Run(ThreeInOrder);
+        run.Start();
+        run.Do(new ExecutionCommand.BeginAttempt("a", 1, "w1", T0.AddSeconds(10), T0));
+        run.Do(new ExecutionCommand.BeginAttempt("a", 1, "w2", T0.AddSeconds(30), T0.AddSeconds(11)));
+        Assert.Empty(run.Do(new ExecutionCommand.RecordOutcome("a", 1, new StepOutcome.Completed(Json("{}")), "w1", T0.AddSeconds(12))));
+        Assert.Equal(StepStatus.Running, run.Step("a"));
+        Assert.Contains(run.Do(new ExecutionCommand.RecordOutcome("a", 1, new StepOutcome.Completed(Json("{}")), "w2", T0.AddSeconds(13))),
+            e => e is StepCompleted);
+    }
+
+    [Fact]
+    public void Given_a_failed_execution_with_a_never_started_step_When_retried_Then_that_step_starts_at_attempt_1()
+    {
+        var run = new Run("""
+            { "steps": [ { "id": "a", "order": 1, "type": "set", "config": {} }, { "id": "b", "order": 1, "type": "set", "config": {} } ] }
+            """);
+        run.Start();
+        run.Begin("a", 1, T0);
+        run.Fail("a", 1, T0, retryable: false); // b was scheduled but never started
+        var retried = run.Do(new ExecutionCommand.Retry(T0.AddMinutes(1)));
+        var scheduled = retried.OfType<StepScheduled>().ToDictionary(s => s.StepId, s => s.Attempt);
+        Assert.Equal(2, scheduled["a"]);
+        Assert.Equal(1, scheduled["b"]);
     }
 
     [Fact]
@@ -317,7 +375,7 @@ public sealed class ExecutionDeciderTests
         var run = new Run("""{ "steps": [ { "id": "wait", "order": 1, "type": "delay", "config": { "seconds": 30 } } ] }""");
         run.Start();
         run.Begin("wait", 1, T0);
-        var sleep = run.Do(new ExecutionCommand.RecordOutcome("wait", 1, new StepOutcome.Sleep(T0.AddSeconds(30), Json("""{ "until": "x" }""")), T0));
+        var sleep = run.Do(new ExecutionCommand.RecordOutcome("wait", 1, new StepOutcome.Sleep(T0.AddSeconds(30), Json("""{ "until": "x" }""")), "w1", T0));
         Assert.IsType<StepSleeping>(Assert.Single(sleep));
         Assert.Empty(run.Do(new ExecutionCommand.Wake("wait", 1, T0.AddSeconds(29))));
         var woke = run.Do(new ExecutionCommand.Wake("wait", 1, T0.AddSeconds(30)));
@@ -334,6 +392,7 @@ public sealed class ExecutionDeciderTests
             """);
         var failed = Assert.IsType<ExecutionFailed>(run.Start()[^1]);
         Assert.Equal("invalid_definition", failed.Reason);
+        Assert.All(["a", "b"], id => Assert.Equal(StepStatus.Skipped, run.Step(id)));
         Assert.Contains("'a', 'b'", failed.Message, StringComparison.Ordinal);
     }
 

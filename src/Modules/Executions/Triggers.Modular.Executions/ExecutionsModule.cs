@@ -15,6 +15,7 @@ using Triggers.Modular.Executions.Runtime;
 using Triggers.Modular.Executions.Steps.BuiltIn;
 using Triggers.Modular.Executions.Steps.Http;
 using Dapper;
+using Triggers.Modular.BuildingBlocks.Errors;
 
 namespace Triggers.Modular.Executions;
 
@@ -40,9 +41,18 @@ internal sealed class ExecutionsModule(ExecutionStarter starter, ExecutionStore 
     {
         var loaded = await store.LoadAsync(executionId, cancellationToken).ConfigureAwait(false);
         if (loaded is null || !loaded.State.BelongsTo(tenantId, environment) || loaded.State.IsTerminal) return false;
-        var result = await store.DecideAsync(executionId, () => new Domain.ExecutionCommand.Cancel(reason, clock.GetUtcNow()),
-            new BuildingBlocks.EventStore.EventMetadata(tenantId, environment, "system", loaded.CorrelationId, executionId),
-            current: loaded, cancellationToken: cancellationToken).ConfigureAwait(false);
+        DecisionResult? result;
+        try
+        {
+            result = await store.DecideAsync(executionId, () => new Domain.ExecutionCommand.Cancel(reason, clock.GetUtcNow()),
+                new BuildingBlocks.EventStore.EventMetadata(tenantId, environment, "system", loaded.CorrelationId, executionId),
+                current: loaded, cancellationToken: cancellationToken).ConfigureAwait(false);
+        }
+        catch (ConflictException)
+        {
+            return false; // it finished meanwhile
+        }
+
         if (result is null) return false;
         runtime.OnDecided(result.Events, result.AsLoaded());
         return result.Events.Count > 0;

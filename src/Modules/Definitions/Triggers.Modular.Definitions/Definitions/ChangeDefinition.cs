@@ -36,26 +36,26 @@ internal sealed class ChangeDefinitionHandler(CommandHandler handler, RequestCon
     {
         var scope = Check(command.Id);
         await handler.LoadOwnedAsync(scope, command.Id, cancellationToken); // 404 before anything else
-        foreach (var module in executions) // none when the Executions module is switched off
+        var modules = executions.ToList(); // none when the Executions module is switched off
+        foreach (var module in modules)
         {
             var active = await module.ListActiveAsync(scope.TenantId, scope.Environment, command.Id, cancellationToken);
-            if (active.Count == 0) continue;
-            if (!command.Force)
-            {
-                var conflict = new ConflictException(
-                    $"Workflow definition '{command.Id}' has {active.Count} pending or running execution(s); wait for them, cancel them, "
-                    + "or delete with ?force=true, which cancels them first.", "definition-has-running-executions");
-                conflict.Extensions["execution_ids"] = active.Take(100).ToArray();
-                throw conflict;
-            }
-
-            foreach (var id in active)
-                await module.CancelAsync(scope.TenantId, scope.Environment, id, "the workflow definition was deleted", cancellationToken);
+            if (active.Count == 0 || command.Force) continue;
+            var conflict = new ConflictException(
+                $"Workflow definition '{command.Id}' has {active.Count} pending or running execution(s); wait for them, cancel them, "
+                + "or delete with ?force=true, which cancels them first.", "definition-has-running-executions");
+            conflict.Extensions["execution_ids"] = active.Take(100).ToArray();
+            throw conflict;
         }
 
+        // Delete first, so that nothing new can start (a deleted definition answers 404 to a start), then cancel what runs.
         await handler.HandleAsync(DefinitionDecider.Instance, DefinitionStreams.For(command.Id),
             new DefinitionCommand.Delete(command.Id, scope.TenantId, scope.Environment, clock.Now()), context.ToMetadata(),
             maxAttempts: 3, cancellationToken: cancellationToken);
+        if (command.Force)
+            foreach (var module in modules)
+                foreach (var id in await module.ListActiveAsync(scope.TenantId, scope.Environment, command.Id, cancellationToken))
+                    await module.CancelAsync(scope.TenantId, scope.Environment, id, "the workflow definition was deleted", cancellationToken);
         return true;
     }
 

@@ -38,7 +38,7 @@ internal sealed class ExecutionStarter(IDefinitionsModule definitions, PlanCache
             () => new ExecutionCommand.Start(command.ExecutionId, command.TenantId, command.Environment, command.TriggerType, command.TriggerRef,
                 command.Payload, command.Event, clock.GetUtcNow()),
             metadata, new ExecutionDecider(plan), i => DeterministicId.Create($"{command.ExecutionId}/start", i), cancellationToken: cancellationToken).ConfigureAwait(false);
-        if (result is null || result.Events.Count == 0) return Existing(result?.State ?? ExecutionState.Initial, command);
+        if (result is null || result.Events.Count == 0 || result.Replayed) return Existing(result?.State ?? ExecutionState.Initial, command);
         runtime.OnDecided(result.Events, result.AsLoaded());
         return new StartExecutionResult(command.ExecutionId, StepStatusNames.Of(result.State.Status), plan.Version, Created: true);
     }

@@ -17,7 +17,8 @@ internal abstract record ExecutionCommand(DateTimeOffset At)
     /// <summary>A worker wants to run <see cref="StepId"/>'s attempt <see cref="Attempt"/>, holding it until <see cref="LeaseUntil"/>.</summary>
     public sealed record BeginAttempt(string StepId, int Attempt, string Worker, DateTimeOffset LeaseUntil, DateTimeOffset At) : ExecutionCommand(At);
 
-    public sealed record RecordOutcome(string StepId, int Attempt, StepOutcome Outcome, DateTimeOffset At) : ExecutionCommand(At);
+    /// <summary>How <see cref="Worker"/>'s delivery of the attempt ended; accepted only from the worker holding the latest delivery.</summary>
+    public sealed record RecordOutcome(string StepId, int Attempt, StepOutcome Outcome, string Worker, DateTimeOffset At) : ExecutionCommand(At);
 
     /// <summary>A sleeping step's timer is due.</summary>
     public sealed record Wake(string StepId, int Attempt, DateTimeOffset At) : ExecutionCommand(At);
@@ -59,7 +60,10 @@ internal sealed class ExecutionDecider(ExecutionPlan plan) : IDecider<ExecutionS
                 d.Emit(new ExecutionStarted(s.ExecutionId, s.TenantId, s.Environment, plan.WorkflowId, plan.Version, s.TriggerType, s.TriggerRef,
                     s.Payload, s.Event, timeoutAt, s.At));
                 if (plan.Error is { } error)
+                {
+                    d.StopSteps("the definition version cannot run", s.At);
                     d.Emit(new ExecutionFailed(s.ExecutionId, plan.WorkflowId, "invalid_definition", null, "invalid_definition", error, s.At));
+                }
                 else
                     d.Advance(s.At);
                 break;
@@ -132,8 +136,9 @@ internal sealed class ExecutionDecider(ExecutionPlan plan) : IDecider<ExecutionS
     private void RecordOutcome(Decision d, ExecutionCommand.RecordOutcome o)
     {
         var state = d.State;
-        if (state.IsTerminal || !state.Steps.TryGetValue(o.StepId, out var step) || step.Status != StepStatus.Running || step.Attempt != o.Attempt)
-            return; // stale: that attempt is no longer running here
+        if (state.IsTerminal || !state.Steps.TryGetValue(o.StepId, out var step) || step.Status != StepStatus.Running || step.Attempt != o.Attempt
+            || step.Attempts.IsEmpty || !string.Equals(step.Attempts[^1].Worker, o.Worker, StringComparison.Ordinal))
+            return; // stale: that attempt is no longer running, or it was delivered again to another worker after this one's lease ran out
         switch (o.Outcome)
         {
             case StepOutcome.Completed c:
@@ -228,7 +233,7 @@ internal sealed class ExecutionDecider(ExecutionPlan plan) : IDecider<ExecutionS
                 Status = ExecutionStatus.Running, FinishedAt = null, Error = null, TimeoutAt = e.TimeoutAt, Retries = state.Retries + 1,
             }, (s, id) => s.WithStep(id, st => st with
             {
-                Status = StepStatus.Pending, AttemptBase = st.Attempt, ErrorCode = null, Error = null, ReasonCode = null, Reason = null,
+                Status = StepStatus.Pending, AttemptBase = st.Attempts.IsEmpty ? st.AttemptBase : st.Attempts[^1].Attempt, ErrorCode = null, Error = null, ReasonCode = null, Reason = null,
                 FinishedAt = null, DueAt = null, LeaseUntil = null,
             })),
             _ => state,
@@ -302,11 +307,14 @@ internal sealed class ExecutionDecider(ExecutionPlan plan) : IDecider<ExecutionS
                     if (step.Status != StepStatus.Pending) continue;
                     var deps = planned.DependsOn.Where(State.Steps.ContainsKey).Select(id => State.Steps[id]).ToList();
                     if (deps.Any(x => !x.IsTerminal)) continue;
-                    if (deps.FirstOrDefault(x => x.Status != StepStatus.Completed) is { } blocked)
+                    // Declared dependencies must have completed; implicit ones (by order) only need to be over.
+                    if (deps.FirstOrDefault(x => x.Status != StepStatus.Completed && (planned.ExplicitDependencies || x.Status != StepStatus.Skipped))
+                        is { } blocked)
                     {
                         Emit(new StepSkipped(State.Id, planned.Id, "dependency_not_completed",
                             $"dependency '{blocked.Id}' was {blocked.Status.ToString().ToLowerInvariant()}", at));
                         changed = true;
+                        context = null;
                         continue;
                     }
 
@@ -318,6 +326,7 @@ internal sealed class ExecutionDecider(ExecutionPlan plan) : IDecider<ExecutionS
                         {
                             Emit(new StepSkipped(State.Id, planned.Id, "condition_false", $"condition is false: {result.Reason}", at));
                             changed = true;
+                            context = null;
                             continue;
                         }
                     }

@@ -20,9 +20,11 @@ internal sealed record RetryPolicy(int MaxAttempts, double InitialIntervalSecond
 
 /// <summary>A step as the runtime needs it. <see cref="DependsOn"/> is the effective list: the declared <c>depends_on</c>,
 /// or, when a step declares none, every step with a lower <c>order</c> (so plain ordered steps run one after the other,
-/// and steps sharing an order run in parallel). A step without <c>order</c> takes its position in the list (1-based).</summary>
+/// and steps sharing an order run in parallel). A step without <c>order</c> takes its position in the list (1-based).
+/// <see cref="ExplicitDependencies"/>: declared ones carry a skip forward (the step is skipped when one did not complete);
+/// implicit ones (by order) only sequence — a skipped earlier step does not skip the later ones.</summary>
 internal sealed record PlannedStep(string Id, int Order, string Type, string? Name, ImmutableArray<string> DependsOn, JsonElement? Condition,
-    JsonElement Config, RetryPolicy Retry, int? TimeoutSeconds);
+    JsonElement Config, RetryPolicy Retry, int? TimeoutSeconds, bool ExplicitDependencies);
 
 /// <summary>
 /// One definition version compiled for execution: steps in (order, position) order with effective dependencies. Built
@@ -59,7 +61,7 @@ internal sealed record ExecutionPlan(string WorkflowId, int Version, ImmutableAr
             s.Deps is { } explicitDeps
                 ? [.. explicitDeps]
                 : [.. ordered.Where(o => o.Order < s.Order).Select(o => o.Id)],
-            s.Condition, s.Config, s.Retry, s.Timeout)).ToImmutableArray();
+            s.Condition, s.Config, s.Retry, s.Timeout, s.Deps is not null)).ToImmutableArray();
         return new ExecutionPlan(workflowId, version, planned, Int(definition, "timeout_seconds"), FindDeadlock(planned));
     }
 

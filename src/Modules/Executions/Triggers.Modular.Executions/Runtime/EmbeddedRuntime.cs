@@ -33,6 +33,7 @@ internal sealed partial class EmbeddedRuntime : BackgroundService
     private readonly SemaphoreSlim _slots;
     private readonly ConcurrentDictionary<(string Execution, string Step), CancellationTokenSource> _running = new();
     private CancellationToken _stopping = CancellationToken.None;
+    private volatile bool _draining;
     private long _inFlight;
     private long _tableDepth;
 
@@ -85,6 +86,18 @@ internal sealed partial class EmbeddedRuntime : BackgroundService
         }
 
         await poller.ConfigureAwait(false);
+    }
+
+    /// <summary>Stops taking work, lets running steps finish (and record their outcomes) for up to
+    /// <see cref="RuntimeOptions.ShutdownGraceSeconds"/>, then cuts the rest off: their leases run out and they are delivered again.</summary>
+    public override async Task StopAsync(CancellationToken cancellationToken)
+    {
+        _draining = true;
+        var until = Stopwatch.GetTimestamp();
+        while (Interlocked.Read(ref _inFlight) > 0 && Stopwatch.GetElapsedTime(until).TotalSeconds < _options.ShutdownGraceSeconds
+               && !cancellationToken.IsCancellationRequested)
+            await Task.Delay(50, CancellationToken.None).ConfigureAwait(false);
+        await base.StopAsync(cancellationToken).ConfigureAwait(false);
     }
 
     /// <summary>Reacts to decided events: due steps go to the local queue, near back-offs, timers and deadlines get local
@@ -176,7 +189,7 @@ internal sealed partial class EmbeddedRuntime : BackgroundService
             {
                 var now = _clock.GetUtcNow();
                 var free = _slots.CurrentCount - _local.Reader.Count;
-                if (free > 0)
+                if (free > 0 && !_draining)
                 {
                     var claimed = await _queue.ClaimAsync(Worker, Math.Min(free, 256), now, TimeSpan.FromSeconds(_options.ClaimSeconds), stoppingToken)
                         .ConfigureAwait(false);
@@ -212,6 +225,7 @@ internal sealed partial class EmbeddedRuntime : BackgroundService
 
     private async Task ProcessAsync(WorkItem item, CancellationToken stoppingToken)
     {
+        if (_draining) return; // shutting down: the item stays in the work table and is picked up after the restart
         try
         {
             switch (item.Kind)
@@ -272,6 +286,8 @@ internal sealed partial class EmbeddedRuntime : BackgroundService
         _running[(item.ExecutionId, planned.Id)] = cancel;
         using var linked = CancellationTokenSource.CreateLinkedTokenSource(cancel.Token, stoppingToken);
         linked.CancelAfter(timeout);
+        using var watching = new CancellationTokenSource();
+        var watch = WatchAsync(item.ExecutionId, planned.Id, item.Attempt, cancel, watching.Token);
         var started = Stopwatch.GetTimestamp();
         StepOutcome outcome;
         try
@@ -295,16 +311,83 @@ internal sealed partial class EmbeddedRuntime : BackgroundService
         finally
         {
             _running.TryRemove(new KeyValuePair<(string, string), CancellationTokenSource>((item.ExecutionId, planned.Id), cancel));
+            await watching.CancelAsync().ConfigureAwait(false);
+            await watch.ConfigureAwait(false);
         }
 
+        outcome = CapOutput(outcome);
         var tags = new TagList { { "step_type", planned.Type }, { "outcome", OutcomeName(outcome) } };
         ExecutionMetrics.StepAttempts.Add(1, tags);
         ExecutionMetrics.StepDuration.Record(Stopwatch.GetElapsedTime(started).TotalSeconds, new KeyValuePair<string, object?>("step_type", planned.Type));
+        await RecordOutcomeAsync(item, planned.Id, outcome, metadata, begin.AsLoaded()).ConfigureAwait(false);
+    }
 
-        var recorded = await _store.DecideAsync(item.ExecutionId,
-            () => new ExecutionCommand.RecordOutcome(planned.Id, item.Attempt, outcome, _clock.GetUtcNow()), metadata,
-            current: begin.AsLoaded(), cancellationToken: stoppingToken).ConfigureAwait(false);
+    /// <summary>Records an outcome even while shutting down (its own deadline, not the stopping token), retrying conflicts
+    /// with the execution's other steps for as long as needed; an outcome the store refuses (too large) fails the step.</summary>
+    private async Task RecordOutcomeAsync(WorkItem item, string stepId, StepOutcome outcome, EventMetadata metadata, LoadedExecution current)
+    {
+        using var deadline = new CancellationTokenSource(TimeSpan.FromSeconds(60));
+        DecisionResult? recorded;
+        try
+        {
+            recorded = await _store.DecideAsync(item.ExecutionId,
+                () => new ExecutionCommand.RecordOutcome(stepId, item.Attempt, outcome, Worker, _clock.GetUtcNow()), metadata,
+                current: current, maxAttempts: 500, cancellationToken: deadline.Token).ConfigureAwait(false);
+        }
+        catch (InvalidAppendException ex)
+        {
+            var failed = StepOutcome.NonRetryableError("outcome_not_recorded", $"The step's outcome could not be recorded: {ex.Message}");
+            recorded = await _store.DecideAsync(item.ExecutionId,
+                () => new ExecutionCommand.RecordOutcome(stepId, item.Attempt, failed, Worker, _clock.GetUtcNow()), metadata,
+                maxAttempts: 500, cancellationToken: deadline.Token).ConfigureAwait(false);
+        }
+
         if (recorded is not null) OnDecided(recorded.Events, recorded.AsLoaded());
+    }
+
+    private StepOutcome CapOutput(StepOutcome outcome)
+    {
+        var output = outcome switch
+        {
+            StepOutcome.Completed c => c.Output,
+            StepOutcome.Sleep s => s.Output,
+            _ => default,
+        };
+        if (output.ValueKind == JsonValueKind.Undefined) return outcome;
+        var bytes = JsonSerializer.SerializeToUtf8Bytes(output, EventSerializer.Options).Length;
+        return bytes <= _options.MaxStepOutputBytes
+            ? outcome
+            : StepOutcome.NonRetryableError("output_too_large",
+                $"The step's output is {bytes} bytes as JSON, over the limit of {_options.MaxStepOutputBytes} (Executions:Runtime:MaxStepOutputBytes).");
+    }
+
+    /// <summary>Stops the local delivery when its execution ends or its attempt is taken over elsewhere (a cancel or timeout
+    /// decided on another instance, or a lease that ran out).</summary>
+    private async Task WatchAsync(string executionId, string stepId, int attempt, CancellationTokenSource cancel, CancellationToken done)
+    {
+        try
+        {
+            using var timer = new PeriodicTimer(TimeSpan.FromSeconds(Math.Max(0.1, _options.CancelCheckSeconds)), _clock);
+            while (await timer.WaitForNextTickAsync(done).ConfigureAwait(false))
+            {
+                var loaded = await _store.LoadAsync(executionId, done).ConfigureAwait(false);
+                var step = loaded?.State.Steps.GetValueOrDefault(stepId);
+                if (loaded is null || loaded.State.IsTerminal || step is null || step.Status != StepStatus.Running || step.Attempt != attempt
+                    || step.Attempts.IsEmpty || !string.Equals(step.Attempts[^1].Worker, Worker, StringComparison.Ordinal))
+                {
+                    await cancel.CancelAsync().ConfigureAwait(false);
+                    return;
+                }
+            }
+        }
+        catch (OperationCanceledException)
+        {
+            // the step finished
+        }
+        catch (Exception ex)
+        {
+            LogWorkFailed(ex, "watch", executionId, stepId);
+        }
     }
 
     private int StepTimeoutSeconds(PlannedStep step)

@@ -11,8 +11,9 @@ namespace Triggers.Modular.Executions.Runtime;
 internal sealed record LoadedExecution(ExecutionState State, long Revision, ExecutionDecider Decider, string? CorrelationId);
 
 /// <summary>The outcome of one decision: the events appended (empty when the command decided nothing) and the state after.</summary>
+/// <see cref="Replayed"/>: the events were already in the stream (same deterministic ids): someone else appended this exact decision.</summary>
 internal sealed record DecisionResult(ExecutionState State, IReadOnlyList<IEvent> Events, ExecutionDecider Decider, long Revision,
-    string? CorrelationId)
+    string? CorrelationId, bool Replayed = false)
 {
     /// <summary>The state after the decision, as a load would return it (for a next decision without a reload).</summary>
     public LoadedExecution AsLoaded() => new(State, Revision, Decider, CorrelationId);
@@ -92,7 +93,7 @@ internal sealed class ExecutionStore(IEventStore store, EventSerializer serializ
     /// only for a start (the stream is still empty). <paramref name="current"/>: a state already loaded, tried first (a
     /// conflict means it was stale, and the stream is read again).</summary>
     public async Task<DecisionResult?> DecideAsync(string executionId, Func<ExecutionCommand> command, EventMetadata metadata,
-        ExecutionDecider? decider = null, Func<int, Guid>? eventIds = null, LoadedExecution? current = null,
+        ExecutionDecider? decider = null, Func<int, Guid>? eventIds = null, LoadedExecution? current = null, int maxAttempts = MaxAttempts,
         CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(command);
@@ -112,12 +113,12 @@ internal sealed class ExecutionStore(IEventStore store, EventSerializer serializ
             {
                 var append = await store.AppendToStreamAsync(stream, expected, data, cancellationToken).ConfigureAwait(false);
                 return new DecisionResult(events.Aggregate(state, d.Evolve), events, d, append.NextExpectedRevision,
-                    loaded?.CorrelationId ?? metadata.CorrelationId);
+                    loaded?.CorrelationId ?? metadata.CorrelationId, append.WasIdempotentReplay);
             }
-            catch (WrongExpectedRevisionException) when (attempt < MaxAttempts)
+            catch (WrongExpectedRevisionException) when (attempt < maxAttempts)
             {
                 // Another decision on this execution landed first: decide again on the new state.
-                if (attempt > 2) await Task.Delay(Random.Shared.Next(1, 5 * attempt), cancellationToken).ConfigureAwait(false);
+                if (attempt > 2) await Task.Delay(Random.Shared.Next(1, 5 * Math.Min(attempt, 40)), cancellationToken).ConfigureAwait(false);
             }
         }
     }

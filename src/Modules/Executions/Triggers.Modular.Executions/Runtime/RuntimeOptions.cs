@@ -26,6 +26,15 @@ internal sealed class RuntimeOptions
     /// <summary>How long a claimed work row is passed over by other pollers.</summary>
     public double ClaimSeconds { get; set; } = 30;
 
+    /// <summary>Largest step output recorded (UTF-8 JSON); a larger one fails the step with <c>output_too_large</c>.</summary>
+    public int MaxStepOutputBytes { get; set; } = 256 * 1024;
+
+    /// <summary>While a step runs, how often its execution is checked for a cancel or timeout decided on another instance.</summary>
+    public double CancelCheckSeconds { get; set; } = 5;
+
+    /// <summary>On shutdown, how long running steps may finish (and have their outcomes recorded) before they are cut off.</summary>
+    public double ShutdownGraceSeconds { get; set; } = 10;
+
     /// <summary>Back-offs and timers due within this horizon are also kept as in-process timers (no poll delay).</summary>
     public double LocalTimerHorizonSeconds { get; set; } = 300;
 }
