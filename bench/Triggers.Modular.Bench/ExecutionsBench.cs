@@ -53,6 +53,9 @@ internal sealed record ExecutionsThroughput(string Store, int Clients)
 
     public double DrainWallSeconds { get; init; }
 
+    /// <summary>CPU seconds from the first start until every execution was seen finished: bench, host, PostgreSQL (null on SQLite).</summary>
+    public (double Bench, double Host, double? Postgres) CpuSeconds { get; init; }
+
     public double? EventsPerExecution { get; init; }
     public double? AppendsPerExecution { get; init; }
     public string AppendsSource { get; init; } = "";
@@ -60,9 +63,20 @@ internal sealed record ExecutionsThroughput(string Store, int Clients)
     public double? WalBytesPerCompletion { get; init; }
     public double? TransactionsPerCompletion { get; init; }
 
+    /// <summary>pg_stat_database of the bench database over the phase, per finished execution: transactions (read-only
+    /// ones included), rows inserted, updated, deleted, and rows read (returned + fetched).</summary>
+    public (double Transactions, double Inserted, double Updated, double Deleted, double Read)? DatabaseStatsPerExecution { get; init; }
+
+    /// <summary>pg_stat_user_tables over the phase, per finished execution, the tables read most first: sequential scans,
+    /// rows they read, index scans, rows fetched through indexes.</summary>
+    public IReadOnlyList<(string Table, double SeqScans, double SeqRows, double IndexScans, double IndexRows)> TableReadsPerExecution { get; init; } = [];
+
     public ProcMemory? HostMemoryAfter { get; init; }
     public long HostErrorLines { get; init; }
     public string? HostLastError { get; init; }
+
+    /// <summary>List reads that failed during the phase (retried), by status and problem type.</summary>
+    public string ListErrors { get; init; } = "";
 
     public PhaseResult? Ceiling { get; init; }
     public string? Error { get; init; }
@@ -108,8 +122,9 @@ internal sealed class ExecutionsBench(BenchOptions o, List<ExecutionsThroughput>
     /// <summary>Appends one execution of the 3-step workflow makes when it cannot be measured: start, then begin + outcome per step.</summary>
     public const double EstimatedAppendsPerExecution = 7;
 
-    /// <summary>Untimed starts after each host start (JIT tiers, pools, plan cache), on a workflow of their own.</summary>
-    private static readonly TimeSpan MinWarmup = TimeSpan.FromSeconds(2);
+    /// <summary>Untimed starts before each measured phase (JIT tiers, pools, plan cache), on a workflow of their own. 2 s left the
+    /// first phase after a host start with ~1.5× the host CPU per execution of later phases.</summary>
+    private static readonly TimeSpan MinWarmup = TimeSpan.FromSeconds(5);
 
     public static readonly string ThreeStepJson = """
         {
@@ -148,7 +163,8 @@ internal sealed class ExecutionsBench(BenchOptions o, List<ExecutionsThroughput>
         environment["Phases"] = $"per host start: warm-up ≥ {MinWarmup.TotalSeconds:0} s of starts on a separate workflow (drained), " +
                                 $"then starts for {o.Duration.TotalSeconds:0.#} s, then every accepted execution awaited (deadline {DrainDeadline.TotalSeconds:0} s); " +
                                 $"clients {string.Join("/", o.WriterCounts)}; raw ceiling: warm-up {o.Warmup.TotalSeconds:0.#} s + {o.Duration.TotalSeconds:0.#} s; " +
-                                $"memory: {o.InFlight:N0} executions on a fresh host and store";
+                                $"memory: {o.InFlight:N0} executions on a fresh host and store; PostgreSQL: VACUUM (ANALYZE) of the bench " +
+                                "database after each warm-up (steady state: statistics and cached plans as autovacuum leaves them)";
 
         var stores = o.HttpStores ?? ["sqlite", "postgres"];
         if (stores.Contains("sqlite")) await RunSqliteAsync(dll);
@@ -252,6 +268,9 @@ internal sealed class ExecutionsBench(BenchOptions o, List<ExecutionsThroughput>
                         $"[executions] {backend} raw 1-row insert ceiling @{clients}: own {own.EventsPerSecond:N0}/s, pooled {pooled.EventsPerSecond:N0}/s {own.Error}{pooled.Error}"));
                 }
 
+                // Close the raw writers' idle pooled connections: with the host's pool (up to 100) they could exhaust the
+                // server's max_connections, which other sessions' test runs share.
+                dataSource.Clear();
                 await using var host = await HostProcess.StartAsync(dll, PostgresSettings(connectionString));
                 Console.Error.WriteLine($"[executions] {backend} host at {host.Url} (pid {host.Process.Id})");
                 foreach (var clients in o.WriterCounts)
@@ -340,10 +359,22 @@ internal sealed class ExecutionsBench(BenchOptions o, List<ExecutionsThroughput>
             var (warmRows, _) = await AwaitFinishedAsync(host, key, warm, warmIds.ToHashSet(StringComparer.Ordinal));
             Console.Error.WriteLine(string.Create(CultureInfo.InvariantCulture,
                 $"[executions] {backend} @{clients} warm-up: {warmIds.Count:N0} started, {warmRows.Count(r => r.Status == "completed"):N0} completed {warmErrors.Describe()}"));
-            if (dataSource is not null) await PostgresBench.CheckpointAsync(dataSource);
+            if (dataSource is not null)
+            {
+                // Steady state, as autovacuum leaves a table within a minute or so: fresh statistics, and cached plans
+                // (event_store.append_events' among them, per pooled connection) invalidated, so they are made again
+                // against the real tables. Without it, connections that planned while the store was nearly empty kept
+                // sequential scans of event_store.events (seen in a run: ~2.8 per execution, 40,000+ rows read).
+                await using (var vacuum = dataSource.CreateCommand("VACUUM (ANALYZE)"))
+                    await vacuum.ExecuteNonQueryAsync();
+                await PostgresBench.CheckpointAsync(dataSource);
+            }
 
             var (errorLinesBefore, _) = host.LoggedProblems;
+            var listErrorsBefore = _listErrors.Total;
             var counters = dataSource is null ? default : await PostgresBench.ServerCountersAsync(dataSource);
+            var stats = dataSource is null ? default : await DatabaseStatsAsync(dataSource);
+            var tables = dataSource is null ? [] : await TableStatsAsync(dataSource);
             var ids = new ConcurrentBag<string>();
             var errors = new ErrorKinds();
             var cpu0 = CpuSample.Take();
@@ -369,6 +400,7 @@ internal sealed class ExecutionsBench(BenchOptions o, List<ExecutionsThroughput>
                 StartCpu = Percentages(cpu1.Since(cpu0), startWall),
                 DrainCpu = Percentages(cpu2.Since(cpu1), drainWall),
                 DrainWallSeconds = drainWall,
+                CpuSeconds = Seconds(cpu2.Since(cpu0)),
                 Error = drained ? null : $"not all executions finished within {DrainDeadline.TotalSeconds:0} s",
             };
 
@@ -376,10 +408,24 @@ internal sealed class ExecutionsBench(BenchOptions o, List<ExecutionsThroughput>
             {
                 var (lsn, xid) = await PostgresBench.ServerCountersAsync(dataSource);
                 var finished = Math.Max(1, rows.Count(r => r.Status is "completed" or "failed" or "cancelled"));
+                // Backends flush their statistics when idle, at the latest 10 s later (PostgreSQL 15): wait that out.
+                await Task.Delay(StatsFlushDelay);
+                var statsAfter = await DatabaseStatsAsync(dataSource);
+                var tablesAfter = await TableStatsAsync(dataSource);
                 result = result with
                 {
                     WalBytesPerCompletion = (double)(ulong)(lsn - counters.Lsn) / finished,
                     TransactionsPerCompletion = (double)(xid - counters.NextXid) / finished,
+                    DatabaseStatsPerExecution = ((statsAfter.Transactions - stats.Transactions) / (double)finished,
+                        (statsAfter.Inserted - stats.Inserted) / (double)finished, (statsAfter.Updated - stats.Updated) / (double)finished,
+                        (statsAfter.Deleted - stats.Deleted) / (double)finished, (statsAfter.Read - stats.Read) / (double)finished),
+                    TableReadsPerExecution = tablesAfter
+                        .Select(a => tables.TryGetValue(a.Key, out var b)
+                            ? (a.Key, (a.Value.SeqScans - b.SeqScans) / (double)finished, (a.Value.SeqRows - b.SeqRows) / (double)finished,
+                                (a.Value.IndexScans - b.IndexScans) / (double)finished, (a.Value.IndexRows - b.IndexRows) / (double)finished)
+                            : (a.Key, a.Value.SeqScans / (double)finished, a.Value.SeqRows / (double)finished,
+                                a.Value.IndexScans / (double)finished, a.Value.IndexRows / (double)finished))
+                        .OrderByDescending(t => t.Item3 + t.Item5).Take(5).ToList(),
                 };
             }
 
@@ -396,6 +442,7 @@ internal sealed class ExecutionsBench(BenchOptions o, List<ExecutionsThroughput>
             var (errorLinesAfter, _) = host.LoggedProblems;
             result = result with
             {
+                ListErrors = _listErrors.Total > listErrorsBefore ? _listErrors.Describe() : "",
                 HostMemoryAfter = ProcMemory.Read(host.Process.Id),
                 HostErrorLines = errorLinesAfter - errorLinesBefore,
                 HostLastError = errorLinesAfter > errorLinesBefore ? host.LastError : null,
@@ -409,8 +456,8 @@ internal sealed class ExecutionsBench(BenchOptions o, List<ExecutionsThroughput>
         }
         catch (Exception ex) when (ex is HttpRequestException or InvalidOperationException or JsonException or TaskCanceledException)
         {
-            Console.Error.WriteLine($"[executions] {backend} @{clients} failed: {ex.Message}");
-            return result with { Error = $"{ex.GetType().Name}: {ex.Message}" };
+            Console.Error.WriteLine($"[executions] {backend} @{clients} failed: {ex.Message}\n  host's last error: {host.LastError}");
+            return result with { Error = $"{ex.GetType().Name}: {ex.Message}", HostLastError = host.LastError, ListErrors = _listErrors.Describe() };
         }
         finally
         {
@@ -424,6 +471,10 @@ internal sealed class ExecutionsBench(BenchOptions o, List<ExecutionsThroughput>
             : (cpu.Client.TotalSeconds / seconds * 100, (cpu.Host ?? TimeSpan.Zero).TotalSeconds / seconds * 100,
                 cpu.Server is { } s ? s.TotalSeconds / seconds * 100 : null,
                 cpu.ForeignShare is { } f ? f * Environment.ProcessorCount * 100 : null);
+
+    private static (double Bench, double Host, double? Postgres) Seconds(
+        (TimeSpan Client, TimeSpan? Server, TimeSpan? Host, double? ForeignShare) cpu) =>
+        (cpu.Client.TotalSeconds, (cpu.Host ?? TimeSpan.Zero).TotalSeconds, cpu.Server?.TotalSeconds);
 
     private static ExecutionsThroughput Summarise(ExecutionsThroughput result, List<ListedExecution> rows, HashSet<string> accepted)
     {
@@ -568,8 +619,8 @@ internal sealed class ExecutionsBench(BenchOptions o, List<ExecutionsThroughput>
         }
         catch (Exception ex) when (ex is HttpRequestException or InvalidOperationException or JsonException or TaskCanceledException)
         {
-            Console.Error.WriteLine($"[executions] {backend} memory failed: {ex.Message}");
-            return result with { Error = $"{ex.GetType().Name}: {ex.Message}" };
+            Console.Error.WriteLine($"[executions] {backend} memory failed: {ex.Message}\n  host's last error: {host.LastError}");
+            return result with { Error = $"{ex.GetType().Name}: {ex.Message}", HostLastError = host.LastError };
         }
     }
 
@@ -651,14 +702,14 @@ internal sealed class ExecutionsBench(BenchOptions o, List<ExecutionsThroughput>
 
     private sealed record ListedExecution(string Id, string Status, DateTimeOffset CreatedAt, DateTimeOffset? FinishedAt);
 
-    private static async Task<bool> AnyAsync(HttpClient client, string key, string workflowId, string status)
+    private async Task<bool> AnyAsync(HttpClient client, string key, string workflowId, string status)
     {
         var (items, _) = await ListPageAsync(client, key, $"{ExecutionsRoute}?workflow_id={workflowId}&status={status}&limit=1");
         return items.Count > 0;
     }
 
     /// <summary>Every execution of the workflow (optionally of one status), newest first, page by page.</summary>
-    private static async Task<List<ListedExecution>> ListAllAsync(HttpClient client, string key, string workflowId, string? status)
+    private async Task<List<ListedExecution>> ListAllAsync(HttpClient client, string key, string workflowId, string? status)
     {
         var all = new List<ListedExecution>();
         string? cursor = null;
@@ -674,14 +725,27 @@ internal sealed class ExecutionsBench(BenchOptions o, List<ExecutionsThroughput>
         return all;
     }
 
-    private static async Task<(List<ListedExecution> Items, string? Next)> ListPageAsync(HttpClient client, string key, string path)
+    /// <summary>Failed list reads (retried): the list endpoint is how the bench observes executions, so its errors are reported.</summary>
+    private readonly ErrorKinds _listErrors = new();
+
+    private async Task<(List<ListedExecution> Items, string? Next)> ListPageAsync(HttpClient client, string key, string path)
     {
-        using var request = new HttpRequestMessage(HttpMethod.Get, path);
-        request.Headers.Authorization = new AuthenticationHeaderValue("Bearer", key);
-        using var response = await client.SendAsync(request);
-        var body = await response.Content.ReadAsStringAsync();
-        if (response.StatusCode != HttpStatusCode.OK)
-            throw new InvalidOperationException($"GET {path}: {(int)response.StatusCode} {body}");
+        for (var attempt = 1; ; attempt++)
+        {
+            using var request = new HttpRequestMessage(HttpMethod.Get, path);
+            request.Headers.Authorization = new AuthenticationHeaderValue("Bearer", key);
+            using var response = await client.SendAsync(request);
+            var body = await response.Content.ReadAsStringAsync();
+            if (response.StatusCode == HttpStatusCode.OK) return ParsePage(body);
+            _listErrors.Add($"list {(int)response.StatusCode} {HttpBench.ProblemType(body)}", null);
+            if ((int)response.StatusCode < 500 || attempt >= 10)
+                throw new InvalidOperationException($"GET {path}: {(int)response.StatusCode} {body}");
+            await Task.Delay(TimeSpan.FromMilliseconds(500));
+        }
+    }
+
+    private static (List<ListedExecution> Items, string? Next) ParsePage(string body)
+    {
         using var document = JsonDocument.Parse(body);
         var root = document.RootElement;
         var items = new List<ListedExecution>();
@@ -694,6 +758,30 @@ internal sealed class ExecutionsBench(BenchOptions o, List<ExecutionsThroughput>
 
         var next = root.TryGetProperty("next_cursor", out var n) && n.ValueKind == JsonValueKind.String ? n.GetString() : null;
         return (items, next);
+    }
+
+    private static readonly TimeSpan StatsFlushDelay = TimeSpan.FromSeconds(11);
+
+    private static async Task<(long Transactions, long Inserted, long Updated, long Deleted, long Read)> DatabaseStatsAsync(NpgsqlDataSource dataSource)
+    {
+        await using var cmd = dataSource.CreateCommand(
+            "SELECT xact_commit + xact_rollback, tup_inserted, tup_updated, tup_deleted, tup_returned + tup_fetched " +
+            "FROM pg_stat_database WHERE datname = current_database()");
+        await using var reader = await cmd.ExecuteReaderAsync();
+        await reader.ReadAsync();
+        return (reader.GetInt64(0), reader.GetInt64(1), reader.GetInt64(2), reader.GetInt64(3), reader.GetInt64(4));
+    }
+
+    private static async Task<Dictionary<string, (long SeqScans, long SeqRows, long IndexScans, long IndexRows)>> TableStatsAsync(
+        NpgsqlDataSource dataSource)
+    {
+        await using var cmd = dataSource.CreateCommand(
+            "SELECT schemaname || '.' || relname, seq_scan, seq_tup_read, coalesce(idx_scan, 0), coalesce(idx_tup_fetch, 0) FROM pg_stat_user_tables");
+        await using var reader = await cmd.ExecuteReaderAsync();
+        var tables = new Dictionary<string, (long, long, long, long)>(StringComparer.Ordinal);
+        while (await reader.ReadAsync())
+            tables[reader.GetString(0)] = (reader.GetInt64(1), reader.GetInt64(2), reader.GetInt64(3), reader.GetInt64(4));
+        return tables;
     }
 
     // ---------------------------------------------------------------------------------------------------------------

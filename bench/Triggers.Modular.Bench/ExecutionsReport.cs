@@ -58,17 +58,50 @@ internal static class ExecutionsReport
             $"## CPU (% of one core; the machine has {Environment.ProcessorCount}, i.e. {Environment.ProcessorCount * 100} % in all)").AppendLine();
         sb.AppendLine("Starts: the bench's start window (starts and runtime together). Drain: after the last start until every execution " +
                       "was seen finished in the list (runtime, projections and the bench's list polling). PostgreSQL: the backends of " +
-                      "the bench database plus the server's auxiliary processes. Other: everything else on the machine.").AppendLine();
-        sb.AppendLine("| Store | Clients | Window | s | bench | host | PostgreSQL | other | WAL B / transactions per completion | Host RSS after, MiB |");
-        sb.AppendLine("|---|--:|---|--:|--:|--:|--:|--:|--:|--:|");
+                      "the bench database plus the server's auxiliary processes. Other: everything else on the machine. CPU per execution: " +
+                      "CPU seconds of both windows ÷ finished executions. WAL and transactions: server-wide counters over both windows " +
+                      "(other databases' work on the shared server counts too).").AppendLine();
+        sb.AppendLine("| Store | Clients | Window | s | bench | host | PostgreSQL | other | CPU ms per execution: bench / host / PostgreSQL | WAL B / transactions per execution | Host RSS after, MiB |");
+        sb.AppendLine("|---|--:|---|--:|--:|--:|--:|--:|--:|--:|--:|");
         foreach (var r in throughput)
         {
             var server = r.WalBytesPerCompletion is { } wal ? $"{wal:N0} / {r.TransactionsPerCompletion:0.0}" : "–";
             var rss = r.HostMemoryAfter is { } m ? m.RssMiB.ToString("N0", CultureInfo.InvariantCulture) : "–";
+            var finished = Math.Max(1, r.Completed + r.Failed);
+            var perExecution = string.Create(CultureInfo.InvariantCulture,
+                $"{r.CpuSeconds.Bench * 1000 / finished:0.0} / {r.CpuSeconds.Host * 1000 / finished:0.0} / {(r.CpuSeconds.Postgres is { } pg ? (pg * 1000 / finished).ToString("0.0", CultureInfo.InvariantCulture) : "–")}");
             sb.AppendLine(CultureInfo.InvariantCulture,
-                $"| {r.Store} | {r.Clients} | starts | {r.StartWindowSeconds:0.0} | {Cpu(r.StartCpu)} | {server} | {rss} |");
+                $"| {r.Store} | {r.Clients} | starts | {r.StartWindowSeconds:0.0} | {Cpu(r.StartCpu)} | {perExecution} (both windows) | {server} | {rss} |");
             sb.AppendLine(CultureInfo.InvariantCulture,
-                $"| {r.Store} | {r.Clients} | drain | {r.DrainWallSeconds:0.0} | {Cpu(r.DrainCpu)} | | |");
+                $"| {r.Store} | {r.Clients} | drain | {r.DrainWallSeconds:0.0} | {Cpu(r.DrainCpu)} | | | |");
+        }
+
+        if (throughput.Any(r => r.DatabaseStatsPerExecution is not null))
+        {
+            sb.AppendLine().AppendLine("PostgreSQL work per finished execution, from pg_stat_database of the bench database over the phase " +
+                                       "(read 11 s after the drain, once every backend flushed its counters; the bench's own counter and " +
+                                       "list queries through the host count too):").AppendLine();
+            sb.AppendLine("| Store | Clients | Transactions (read-only included) | Rows inserted | Rows updated | Rows deleted | Rows read |");
+            sb.AppendLine("|---|--:|--:|--:|--:|--:|--:|");
+            foreach (var r in throughput)
+            {
+                if (r.DatabaseStatsPerExecution is not { } d) continue;
+                sb.AppendLine(CultureInfo.InvariantCulture,
+                    $"| {r.Store} | {r.Clients} | {d.Transactions:0.0} | {d.Inserted:0.0} | {d.Updated:0.0} | {d.Deleted:0.0} | {d.Read:N0} |");
+            }
+        }
+
+        if (throughput.Any(r => r.TableReadsPerExecution.Count > 0))
+        {
+            sb.AppendLine().AppendLine("Tables read most, per finished execution (pg_stat_user_tables over the same span):").AppendLine();
+            sb.AppendLine("| Store | Clients | Table | Seq scans | Rows read by seq scans | Index scans | Rows fetched by index scans |");
+            sb.AppendLine("|---|--:|---|--:|--:|--:|--:|");
+            foreach (var r in throughput)
+            {
+                foreach (var (table, seqScans, seqRows, indexScans, indexRows) in r.TableReadsPerExecution)
+                    sb.AppendLine(CultureInfo.InvariantCulture,
+                        $"| {r.Store} | {r.Clients} | {table} | {seqScans:0.0} | {seqRows:N0} | {indexScans:0.0} | {indexRows:N0} |");
+            }
         }
 
         sb.AppendLine().AppendLine("## Memory with executions in flight (one `delay` step each)").AppendLine();
@@ -123,7 +156,9 @@ internal static class ExecutionsReport
         var notes = new List<string>();
         if (r.Error is not null) notes.Add($"⚠ {r.Error}");
         if (r.StartErrorKinds.Length > 0) notes.Add(r.StartErrorKinds);
-        if (r.HostErrorLines > 0) notes.Add($"host logged {r.HostErrorLines:N0} error lines, the last: {r.HostLastError}");
+        if (r.ListErrors.Length > 0) notes.Add($"list reads retried (run so far): {r.ListErrors}");
+        if (r.HostErrorLines > 0 || (r.Error is not null && r.HostLastError is not null))
+            notes.Add($"host logged {r.HostErrorLines:N0} error lines, the last: {r.HostLastError}");
         if (r.StartCpu.Other is > 20) notes.Add(string.Create(CultureInfo.InvariantCulture, $"⚠ other load on the machine: {r.StartCpu.Other:N0} % of a core"));
         return Escape(string.Join("; ", notes));
     }

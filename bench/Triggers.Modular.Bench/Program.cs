@@ -132,7 +132,6 @@ internal static class Program
 
         if (o.RunExecutions)
         {
-            environment["Phases"] = $"start clients {string.Join("/", o.WriterCounts)}";
             var throughput = new List<ExecutionsThroughput>();
             var memory = new List<ExecutionsMemory>();
             try
