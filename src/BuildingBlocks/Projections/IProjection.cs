@@ -1,4 +1,5 @@
 using System.Data.Common;
+using Dapper;
 using Triggers.Modular.BuildingBlocks.EventStore;
 using Triggers.Modular.BuildingBlocks.Storage;
 
@@ -22,4 +23,9 @@ public interface IProjection
     Task ResetAsync(ProjectionContext context, CancellationToken cancellationToken);
 }
 
-public sealed record ProjectionContext(DbConnection Connection, DbTransaction Transaction, StoreDialect Dialect);
+public sealed record ProjectionContext(DbConnection Connection, DbTransaction Transaction, StoreDialect Dialect)
+{
+    /// <summary>Runs one statement in the page's transaction.</summary>
+    public Task<int> ExecuteAsync(string sql, object? args, CancellationToken cancellationToken) =>
+        Connection.ExecuteAsync(new CommandDefinition(sql, args, Transaction, cancellationToken: cancellationToken));
+}

@@ -44,18 +44,16 @@ internal sealed class ExecutionsModule(ExecutionStarter starter, ExecutionStore 
         DecisionResult? result;
         try
         {
-            result = await store.DecideAsync(executionId, () => new Domain.ExecutionCommand.Cancel(reason, clock.GetUtcNow()),
+            result = await runtime.DecideAsync(executionId, () => new Domain.ExecutionCommand.Cancel(reason, clock.GetUtcNow()),
                 new BuildingBlocks.EventStore.EventMetadata(tenantId, environment, "system", loaded.CorrelationId, executionId),
-                current: loaded, cancellationToken: cancellationToken).ConfigureAwait(false);
+                loaded, cancellationToken).ConfigureAwait(false);
         }
         catch (ConflictException)
         {
             return false; // it finished meanwhile
         }
 
-        if (result is null) return false;
-        runtime.OnDecided(result.Events, result.AsLoaded());
-        return result.Events.Count > 0;
+        return result is { Events.Count: > 0 };
     }
 }
 

@@ -29,21 +29,19 @@ internal sealed class DefinitionsProjection(EventSerializer serializer) : IProje
         var table = Table(d);
         return serializer.Deserialize(e) switch
         {
-            DefinitionCreated c => Execute(context,
-                $"INSERT INTO {table} (definition_id, tenant_id, environment, name, description, version, enabled, created_at, updated_at) " +
+            DefinitionCreated c => context.ExecuteAsync($"INSERT INTO {table} (definition_id, tenant_id, environment, name, description, version, enabled, created_at, updated_at) " +
                 "VALUES (@id, @tenant, @environment, @name, @description, @version, @enabled, @at, @at) ON CONFLICT (definition_id) DO UPDATE SET " +
                 "name = excluded.name, description = excluded.description, version = excluded.version, enabled = excluded.enabled, updated_at = excluded.updated_at",
                 new { id = c.DefinitionId, tenant = c.TenantId, environment = c.Environment, name = c.Name, description = Description(c.Definition),
                     version = c.Version, enabled = c.Enabled, at = SqlTime.Parameter(d, c.CreatedAt) }, cancellationToken),
-            DefinitionUpdated u => Execute(context,
-                $"UPDATE {table} SET name = @name, description = @description, version = @version, enabled = @enabled, updated_at = @at WHERE definition_id = @id",
+            DefinitionUpdated u => context.ExecuteAsync($"UPDATE {table} SET name = @name, description = @description, version = @version, enabled = @enabled, updated_at = @at WHERE definition_id = @id",
                 new { id = u.DefinitionId, name = u.Name, description = Description(u.Definition), version = u.Version, enabled = u.Enabled,
                     at = SqlTime.Parameter(d, u.UpdatedAt) }, cancellationToken),
-            DefinitionEnabled en => Execute(context, $"UPDATE {table} SET enabled = @enabled, updated_at = @at WHERE definition_id = @id",
+            DefinitionEnabled en => context.ExecuteAsync($"UPDATE {table} SET enabled = @enabled, updated_at = @at WHERE definition_id = @id",
                 new { id = en.DefinitionId, enabled = true, at = SqlTime.Parameter(d, en.At) }, cancellationToken),
-            DefinitionDisabled di => Execute(context, $"UPDATE {table} SET enabled = @enabled, updated_at = @at WHERE definition_id = @id",
+            DefinitionDisabled di => context.ExecuteAsync($"UPDATE {table} SET enabled = @enabled, updated_at = @at WHERE definition_id = @id",
                 new { id = di.DefinitionId, enabled = false, at = SqlTime.Parameter(d, di.At) }, cancellationToken),
-            DefinitionDeleted del => Execute(context, $"DELETE FROM {table} WHERE definition_id = @id", new { id = del.DefinitionId }, cancellationToken),
+            DefinitionDeleted del => context.ExecuteAsync($"DELETE FROM {table} WHERE definition_id = @id", new { id = del.DefinitionId }, cancellationToken),
             _ => Task.CompletedTask,
         };
     }
@@ -51,7 +49,7 @@ internal sealed class DefinitionsProjection(EventSerializer serializer) : IProje
     public Task ResetAsync(ProjectionContext context, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(context);
-        return Execute(context, $"DELETE FROM {Table(context.Dialect)}", null, cancellationToken);
+        return context.ExecuteAsync($"DELETE FROM {Table(context.Dialect)}", null, cancellationToken);
     }
 
     private static string? Description(JsonElement definition) =>
@@ -59,6 +57,4 @@ internal sealed class DefinitionsProjection(EventSerializer serializer) : IProje
             ? d.GetString()
             : null;
 
-    private static Task Execute(ProjectionContext context, string sql, object? args, CancellationToken cancellationToken) =>
-        context.Connection.ExecuteAsync(new CommandDefinition(sql, args, context.Transaction, cancellationToken: cancellationToken));
 }

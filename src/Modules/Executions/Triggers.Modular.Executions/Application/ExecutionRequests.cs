@@ -101,18 +101,16 @@ internal sealed class ExecutionCommandHandler(ExecutionStarter starter, Executio
     public async ValueTask<ExecutionAccepted> Handle(CancelExecution command, CancellationToken cancellationToken)
     {
         var loaded = await Owned(command.Id, cancellationToken);
-        var result = await store.DecideAsync(command.Id, () => new ExecutionCommand.Cancel(command.Reason, clock.GetUtcNow()),
-            context.ToMetadata(), current: loaded, cancellationToken: cancellationToken);
-        if (result is not null) runtime.OnDecided(result.Events, result.AsLoaded());
+        var result = await runtime.DecideAsync(command.Id, () => new ExecutionCommand.Cancel(command.Reason, clock.GetUtcNow()),
+            context.ToMetadata(), loaded, cancellationToken);
         return new ExecutionAccepted(loaded.State.Id, StepStatusNames.Of(result?.State.Status ?? loaded.State.Status));
     }
 
     public async ValueTask<ExecutionAccepted> Handle(RetryExecution command, CancellationToken cancellationToken)
     {
         var loaded = await Owned(command.Id, cancellationToken);
-        var result = await store.DecideAsync(command.Id, () => new ExecutionCommand.Retry(clock.GetUtcNow()), context.ToMetadata(),
-            current: loaded, cancellationToken: cancellationToken);
-        if (result is not null) runtime.OnDecided(result.Events, result.AsLoaded());
+        var result = await runtime.DecideAsync(command.Id, () => new ExecutionCommand.Retry(clock.GetUtcNow()), context.ToMetadata(),
+            loaded, cancellationToken);
         return new ExecutionAccepted(loaded.State.Id, StepStatusNames.Of(result?.State.Status ?? loaded.State.Status));
     }
 

@@ -34,12 +34,12 @@ internal sealed class ExecutionStarter(IDefinitionsModule definitions, PlanCache
         var plan = plans.Add(definition);
         var metadata = new EventMetadata(command.TenantId, command.Environment, command.Actor, command.CorrelationId ?? command.ExecutionId,
             command.CausationId);
-        var result = await store.DecideAsync(command.ExecutionId,
+        var result = await runtime.DecideAsync(command.ExecutionId,
             () => new ExecutionCommand.Start(command.ExecutionId, command.TenantId, command.Environment, command.TriggerType, command.TriggerRef,
                 command.Payload, command.Event, clock.GetUtcNow()),
-            metadata, new ExecutionDecider(plan), i => DeterministicId.Create($"{command.ExecutionId}/start", i), cancellationToken: cancellationToken).ConfigureAwait(false);
+            metadata, null, cancellationToken, new ExecutionDecider(plan), i => DeterministicId.Create($"{command.ExecutionId}/start", i))
+            .ConfigureAwait(false);
         if (result is null || result.Events.Count == 0 || result.Replayed) return Existing(result?.State ?? ExecutionState.Initial, command);
-        runtime.OnDecided(result.Events, result.AsLoaded());
         return new StartExecutionResult(command.ExecutionId, StepStatusNames.Of(result.State.Status), plan.Version, Created: true);
     }
 

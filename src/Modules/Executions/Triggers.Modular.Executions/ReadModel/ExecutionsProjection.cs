@@ -31,18 +31,16 @@ internal sealed class ExecutionsProjection(EventSerializer serializer) : IProjec
         var t = Table(d);
         return serializer.Deserialize(e) switch
         {
-            ExecutionStarted s => Execute(context,
-                $"INSERT INTO {t} (execution_id, tenant_id, environment, workflow_id, workflow_version, status, trigger_type, trigger_ref, created_ms, " +
+            ExecutionStarted s => context.ExecuteAsync($"INSERT INTO {t} (execution_id, tenant_id, environment, workflow_id, workflow_version, status, trigger_type, trigger_ref, created_ms, " +
                 "created_at, updated_at) VALUES (@id, @tenant, @env, @wf, @version, 'pending', @type, @ref, @ms, @at, @at) ON CONFLICT (execution_id) DO NOTHING",
                 new { id = s.ExecutionId, tenant = s.TenantId, env = s.Environment, wf = s.WorkflowId, version = s.WorkflowVersion, type = s.TriggerType,
                     @ref = s.TriggerRef, ms = s.At.ToUnixTimeMilliseconds(), at = SqlTime.Parameter(d, s.At) }, cancellationToken),
-            StepStarted s => Execute(context, $"UPDATE {t} SET status = 'running', updated_at = @at WHERE execution_id = @id AND status = 'pending'",
+            StepStarted s => context.ExecuteAsync($"UPDATE {t} SET status = 'running', updated_at = @at WHERE execution_id = @id AND status = 'pending'",
                 new { id = s.ExecutionId, at = SqlTime.Parameter(d, s.At) }, cancellationToken),
             ExecutionCompleted c => Finish(context, c.ExecutionId, "completed", c.At, null, null, cancellationToken),
             ExecutionFailed f => Finish(context, f.ExecutionId, "failed", f.At, f.ErrorCode, f.Message, cancellationToken),
             ExecutionCancelled c => Finish(context, c.ExecutionId, "cancelled", c.At, null, null, cancellationToken),
-            ExecutionRetried r => Execute(context,
-                $"UPDATE {t} SET status = 'running', updated_at = @at, finished_at = NULL, error_code = NULL, error_message = NULL WHERE execution_id = @id",
+            ExecutionRetried r => context.ExecuteAsync($"UPDATE {t} SET status = 'running', updated_at = @at, finished_at = NULL, error_code = NULL, error_message = NULL WHERE execution_id = @id",
                 new { id = r.ExecutionId, at = SqlTime.Parameter(d, r.At) }, cancellationToken),
             _ => Task.CompletedTask,
         };
@@ -51,15 +49,13 @@ internal sealed class ExecutionsProjection(EventSerializer serializer) : IProjec
     public Task ResetAsync(ProjectionContext context, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(context);
-        return Execute(context, $"DELETE FROM {Table(context.Dialect)}", null, cancellationToken);
+        return context.ExecuteAsync($"DELETE FROM {Table(context.Dialect)}", null, cancellationToken);
     }
 
     private static Task Finish(ProjectionContext context, string id, string status, DateTimeOffset at, string? code, string? message,
         CancellationToken cancellationToken) =>
-        Execute(context, $"UPDATE {Table(context.Dialect)} SET status = @status, updated_at = @at, finished_at = @at, error_code = @code, " +
+        context.ExecuteAsync($"UPDATE {Table(context.Dialect)} SET status = @status, updated_at = @at, finished_at = @at, error_code = @code, " +
             "error_message = @message WHERE execution_id = @id",
             new { id, status, at = SqlTime.Parameter(context.Dialect, at), code, message }, cancellationToken);
 
-    private static Task Execute(ProjectionContext context, string sql, object? args, CancellationToken cancellationToken) =>
-        context.Connection.ExecuteAsync(new CommandDefinition(sql, args, context.Transaction, cancellationToken: cancellationToken));
 }

@@ -100,9 +100,24 @@ internal sealed partial class EmbeddedRuntime : BackgroundService
         await base.StopAsync(cancellationToken).ConfigureAwait(false);
     }
 
+    /// <summary>
+    /// The one way decisions reach the store: decides and appends (<see cref="ExecutionStore.DecideAsync"/>), then reacts
+    /// to what was decided (<see cref="OnDecided"/>) — unless the append was a replay of events someone else already
+    /// appended and reacted to.
+    /// </summary>
+    public async Task<DecisionResult?> DecideAsync(string executionId, Func<ExecutionCommand> command, EventMetadata metadata,
+        LoadedExecution? current, CancellationToken cancellationToken, ExecutionDecider? decider = null, Func<int, Guid>? eventIds = null,
+        int maxAttempts = ExecutionStore.DefaultMaxAttempts)
+    {
+        var result = await _store.DecideAsync(executionId, command, metadata, decider, eventIds, current, maxAttempts, cancellationToken)
+            .ConfigureAwait(false);
+        if (result is { Replayed: false }) OnDecided(result.Events, result.AsLoaded());
+        return result;
+    }
+
     /// <summary>Reacts to decided events: due steps go to the local queue, near back-offs, timers and deadlines get local
     /// timers, finished executions stop their running steps here. Safe to call from any decision, on any thread.</summary>
-    public void OnDecided(IReadOnlyList<IEvent> events, LoadedExecution? after = null)
+    private void OnDecided(IReadOnlyList<IEvent> events, LoadedExecution? after)
     {
         foreach (var e in events)
         {
@@ -234,11 +249,11 @@ internal sealed partial class EmbeddedRuntime : BackgroundService
                     await RunStepAsync(item, stoppingToken).ConfigureAwait(false);
                     break;
                 case WorkKinds.Timer:
-                    await DecideAsync(item.ExecutionId, () => new ExecutionCommand.Wake(item.StepId!, item.Attempt, _clock.GetUtcNow()), stoppingToken)
+                    await DecideDueAsync(item.ExecutionId, () => new ExecutionCommand.Wake(item.StepId!, item.Attempt, _clock.GetUtcNow()), stoppingToken)
                         .ConfigureAwait(false);
                     break;
                 case WorkKinds.Timeout:
-                    await DecideAsync(item.ExecutionId, () => new ExecutionCommand.Timeout(_clock.GetUtcNow()), stoppingToken).ConfigureAwait(false);
+                    await DecideDueAsync(item.ExecutionId, () => new ExecutionCommand.Timeout(_clock.GetUtcNow()), stoppingToken).ConfigureAwait(false);
                     break;
             }
         }
@@ -252,13 +267,11 @@ internal sealed partial class EmbeddedRuntime : BackgroundService
         }
     }
 
-    private async Task DecideAsync(string executionId, Func<ExecutionCommand> command, CancellationToken cancellationToken)
+    private async Task DecideDueAsync(string executionId, Func<ExecutionCommand> command, CancellationToken cancellationToken)
     {
         var loaded = await _store.LoadAsync(executionId, cancellationToken).ConfigureAwait(false);
         if (loaded is null || loaded.State.IsTerminal) return;
-        var result = await _store.DecideAsync(executionId, command, Metadata(loaded), current: loaded, cancellationToken: cancellationToken)
-            .ConfigureAwait(false);
-        if (result is not null) OnDecided(result.Events, result.AsLoaded());
+        await DecideAsync(executionId, command, Metadata(loaded), loaded, cancellationToken).ConfigureAwait(false);
     }
 
     private EventMetadata Metadata(LoadedExecution loaded) =>
@@ -273,11 +286,10 @@ internal sealed partial class EmbeddedRuntime : BackgroundService
         var timeout = TimeSpan.FromSeconds(StepTimeoutSeconds(planned));
         var metadata = Metadata(loaded);
 
-        var begin = await _store.DecideAsync(item.ExecutionId,
+        var begin = await DecideAsync(item.ExecutionId,
             () => new ExecutionCommand.BeginAttempt(item.StepId!, item.Attempt, Worker, _clock.GetUtcNow() + timeout + TimeSpan.FromSeconds(_options.LeaseGraceSeconds),
-                _clock.GetUtcNow()), metadata, current: loaded, cancellationToken: stoppingToken).ConfigureAwait(false);
+                _clock.GetUtcNow()), metadata, loaded, stoppingToken).ConfigureAwait(false);
         if (begin is null || begin.Events.Count == 0) return; // someone else holds it, or it is no longer due
-        OnDecided(begin.Events, begin.AsLoaded());
 
         var step = new StepExecutionContext(item.ExecutionId, planned.Id, planned.Type, item.Attempt, $"{item.ExecutionId}:{planned.Id}",
             planned.Config, ExecutionContextBuilder.Build(begin.State, loaded.Decider.Plan), begin.State.TenantId, begin.State.Environment,
@@ -327,22 +339,17 @@ internal sealed partial class EmbeddedRuntime : BackgroundService
     private async Task RecordOutcomeAsync(WorkItem item, string stepId, StepOutcome outcome, EventMetadata metadata, LoadedExecution current)
     {
         using var deadline = new CancellationTokenSource(TimeSpan.FromSeconds(60));
-        DecisionResult? recorded;
         try
         {
-            recorded = await _store.DecideAsync(item.ExecutionId,
-                () => new ExecutionCommand.RecordOutcome(stepId, item.Attempt, outcome, Worker, _clock.GetUtcNow()), metadata,
-                current: current, maxAttempts: 500, cancellationToken: deadline.Token).ConfigureAwait(false);
+            await DecideAsync(item.ExecutionId, () => new ExecutionCommand.RecordOutcome(stepId, item.Attempt, outcome, Worker, _clock.GetUtcNow()),
+                metadata, current, deadline.Token, maxAttempts: 500).ConfigureAwait(false);
         }
         catch (InvalidAppendException ex)
         {
             var failed = StepOutcome.NonRetryableError("outcome_not_recorded", $"The step's outcome could not be recorded: {ex.Message}");
-            recorded = await _store.DecideAsync(item.ExecutionId,
-                () => new ExecutionCommand.RecordOutcome(stepId, item.Attempt, failed, Worker, _clock.GetUtcNow()), metadata,
-                maxAttempts: 500, cancellationToken: deadline.Token).ConfigureAwait(false);
+            await DecideAsync(item.ExecutionId, () => new ExecutionCommand.RecordOutcome(stepId, item.Attempt, failed, Worker, _clock.GetUtcNow()),
+                metadata, null, deadline.Token, maxAttempts: 500).ConfigureAwait(false);
         }
-
-        if (recorded is not null) OnDecided(recorded.Events, recorded.AsLoaded());
     }
 
     private StepOutcome CapOutput(StepOutcome outcome)

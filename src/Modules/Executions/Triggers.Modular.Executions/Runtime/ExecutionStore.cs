@@ -53,7 +53,7 @@ internal sealed class PlanCache(IDefinitionsModule definitions)
 internal sealed class ExecutionStore(IEventStore store, EventSerializer serializer, PlanCache plans)
 {
     private const int PageSize = 500;
-    private const int MaxAttempts = 20;
+    public const int DefaultMaxAttempts = 20;
 
     public async Task<LoadedExecution?> LoadAsync(string executionId, CancellationToken cancellationToken)
     {
@@ -93,7 +93,7 @@ internal sealed class ExecutionStore(IEventStore store, EventSerializer serializ
     /// only for a start (the stream is still empty). <paramref name="current"/>: a state already loaded, tried first (a
     /// conflict means it was stale, and the stream is read again).</summary>
     public async Task<DecisionResult?> DecideAsync(string executionId, Func<ExecutionCommand> command, EventMetadata metadata,
-        ExecutionDecider? decider = null, Func<int, Guid>? eventIds = null, LoadedExecution? current = null, int maxAttempts = MaxAttempts,
+        ExecutionDecider? decider = null, Func<int, Guid>? eventIds = null, LoadedExecution? current = null, int maxAttempts = DefaultMaxAttempts,
         CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(command);

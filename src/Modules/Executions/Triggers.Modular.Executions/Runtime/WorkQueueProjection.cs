@@ -39,7 +39,7 @@ internal sealed class WorkQueueProjection(EventSerializer serializer) : IProject
             StepRetryScheduled r => Upsert(context, r.ExecutionId, StepItem(r.StepId), WorkKinds.Step, r.StepId, r.NextAttempt, r.DueAt, cancellationToken),
             StepSleeping s => Upsert(context, s.ExecutionId, StepItem(s.StepId), WorkKinds.Timer, s.StepId, s.Attempt, s.Until, cancellationToken),
             // Nobody else should pick the attempt up before the worker's lease ends.
-            StepStarted s => Execute(context, $"UPDATE {t} SET lease_owner = @owner, lease_ms = @lease WHERE execution_id = @id AND item = @item AND attempt = @attempt",
+            StepStarted s => context.ExecuteAsync($"UPDATE {t} SET lease_owner = @owner, lease_ms = @lease WHERE execution_id = @id AND item = @item AND attempt = @attempt",
                 new { owner = s.Worker, lease = s.LeaseUntil.ToUnixTimeMilliseconds(), id = s.ExecutionId, item = StepItem(s.StepId), attempt = s.Attempt },
                 cancellationToken),
             StepCompleted c => DeleteStep(context, c.ExecutionId, c.StepId, cancellationToken),
@@ -56,26 +56,23 @@ internal sealed class WorkQueueProjection(EventSerializer serializer) : IProject
     public Task ResetAsync(ProjectionContext context, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(context);
-        return Execute(context, $"DELETE FROM {Table(context.Dialect)}", null, cancellationToken);
+        return context.ExecuteAsync($"DELETE FROM {Table(context.Dialect)}", null, cancellationToken);
     }
 
     private static Task Upsert(ProjectionContext context, string executionId, string item, string kind, string? stepId, int attempt,
         DateTimeOffset due, CancellationToken cancellationToken) =>
-        Execute(context,
-            $"INSERT INTO {Table(context.Dialect)} (execution_id, item, kind, step_id, attempt, due_ms, lease_owner, lease_ms) " +
+        context.ExecuteAsync($"INSERT INTO {Table(context.Dialect)} (execution_id, item, kind, step_id, attempt, due_ms, lease_owner, lease_ms) " +
             "VALUES (@id, @item, @kind, @step, @attempt, @due, NULL, NULL) ON CONFLICT (execution_id, item) DO UPDATE SET " +
             "kind = excluded.kind, step_id = excluded.step_id, attempt = excluded.attempt, due_ms = excluded.due_ms, lease_owner = NULL, lease_ms = NULL",
             new { id = executionId, item, kind, step = stepId, attempt, due = due.ToUnixTimeMilliseconds() }, cancellationToken);
 
     private static Task DeleteStep(ProjectionContext context, string executionId, string stepId, CancellationToken cancellationToken) =>
-        Execute(context, $"DELETE FROM {Table(context.Dialect)} WHERE execution_id = @id AND item = @item",
+        context.ExecuteAsync($"DELETE FROM {Table(context.Dialect)} WHERE execution_id = @id AND item = @item",
             new { id = executionId, item = StepItem(stepId) }, cancellationToken);
 
     private static Task DeleteAll(ProjectionContext context, string executionId, CancellationToken cancellationToken) =>
-        Execute(context, $"DELETE FROM {Table(context.Dialect)} WHERE execution_id = @id", new { id = executionId }, cancellationToken);
+        context.ExecuteAsync($"DELETE FROM {Table(context.Dialect)} WHERE execution_id = @id", new { id = executionId }, cancellationToken);
 
-    private static Task Execute(ProjectionContext context, string sql, object? args, CancellationToken cancellationToken) =>
-        context.Connection.ExecuteAsync(new CommandDefinition(sql, args, context.Transaction, cancellationToken: cancellationToken));
 }
 
 internal static class WorkKinds

@@ -29,16 +29,13 @@ internal sealed class TenancyProjection(EventSerializer serializer) : IProjectio
         var d = context.Dialect;
         return serializer.Deserialize(e) switch
         {
-            TenantCreated t => ExecuteAsync(context,
-                $"INSERT INTO {TenancyTables.Tenants(d)} (tenant_id, name, created_at) VALUES (@id, @name, @at) " +
+            TenantCreated t => context.ExecuteAsync($"INSERT INTO {TenancyTables.Tenants(d)} (tenant_id, name, created_at) VALUES (@id, @name, @at) " +
                 "ON CONFLICT (tenant_id) DO UPDATE SET name = excluded.name, created_at = excluded.created_at",
                 new { id = t.TenantId, name = t.Name, at = SqlTime.Parameter(d, t.CreatedAt) }, cancellationToken),
-            EnvironmentCreated env => ExecuteAsync(context,
-                $"INSERT INTO {TenancyTables.Environments(d)} (tenant_id, name, created_at) VALUES (@id, @name, @at) " +
+            EnvironmentCreated env => context.ExecuteAsync($"INSERT INTO {TenancyTables.Environments(d)} (tenant_id, name, created_at) VALUES (@id, @name, @at) " +
                 "ON CONFLICT (tenant_id, name) DO UPDATE SET created_at = excluded.created_at",
                 new { id = env.TenantId, name = env.Environment, at = SqlTime.Parameter(d, env.CreatedAt) }, cancellationToken),
-            ApiKeyIssued k => ExecuteAsync(context,
-                $"INSERT INTO {TenancyTables.ApiKeys(d)} (key_id, tenant_id, environment, name, prefix, permissions, created_at, revoked_at) " +
+            ApiKeyIssued k => context.ExecuteAsync($"INSERT INTO {TenancyTables.ApiKeys(d)} (key_id, tenant_id, environment, name, prefix, permissions, created_at, revoked_at) " +
                 "VALUES (@id, @tenant, @environment, @name, @prefix, @permissions, @at, NULL) " +
                 "ON CONFLICT (key_id) DO UPDATE SET tenant_id = excluded.tenant_id, environment = excluded.environment, " +
                 "name = excluded.name, prefix = excluded.prefix, permissions = excluded.permissions, created_at = excluded.created_at",
@@ -48,8 +45,7 @@ internal sealed class TenancyProjection(EventSerializer serializer) : IProjectio
                     permissions = TenancyTables.PermissionsJson(k.Permissions), at = SqlTime.Parameter(d, k.CreatedAt),
                 },
                 cancellationToken),
-            ApiKeyRevoked r => ExecuteAsync(context,
-                $"UPDATE {TenancyTables.ApiKeys(d)} SET revoked_at = @at WHERE key_id = @id AND revoked_at IS NULL",
+            ApiKeyRevoked r => context.ExecuteAsync($"UPDATE {TenancyTables.ApiKeys(d)} SET revoked_at = @at WHERE key_id = @id AND revoked_at IS NULL",
                 new { id = r.KeyId, at = SqlTime.Parameter(d, r.RevokedAt) }, cancellationToken),
             _ => Task.CompletedTask,
         };
@@ -59,9 +55,6 @@ internal sealed class TenancyProjection(EventSerializer serializer) : IProjectio
     {
         ArgumentNullException.ThrowIfNull(context);
         foreach (var table in new[] { TenancyTables.ApiKeys(context.Dialect), TenancyTables.Environments(context.Dialect), TenancyTables.Tenants(context.Dialect) })
-            await ExecuteAsync(context, $"DELETE FROM {table}", null, cancellationToken);
+            await context.ExecuteAsync($"DELETE FROM {table}", null, cancellationToken);
     }
-
-    private static Task ExecuteAsync(ProjectionContext context, string sql, object? args, CancellationToken cancellationToken) =>
-        context.Connection.ExecuteAsync(new CommandDefinition(sql, args, context.Transaction, cancellationToken: cancellationToken));
 }
