@@ -95,6 +95,44 @@ public sealed class ExecutionsApiTests(ExecutionsHosts hosts) : IClassFixture<Ex
         Assert.DoesNotContain(id, Ids(await ListAsync(client, $"workflow_id={workflow}&to={At(createdAt.AddSeconds(-5))}")));
     }
 
+    [Theory]
+    [InlineData(StoreKind.Sqlite)]
+    [InlineData(StoreKind.Postgres)]
+    public async Task Given_set_and_delay_steps_When_run_Then_they_run_inline_appended_with_the_decision_that_made_them_due_with_the_usual_events(StoreKind kind)
+    {
+        var (host, client) = await StartAsync(kind);
+        var sets = await CreateDefinitionAsync(client, """
+            [ { "id": "a", "order": 1, "type": "set", "config": { "values": { "x": "{{ trigger.n }}" } } },
+              { "id": "b", "order": 2, "type": "set", "config": { "values": { "y": "{{ steps.a.output.x }}" } } },
+              { "id": "c", "order": 3, "type": "set", "config": { "values": { "z": "{{ steps.b.output.y }}" } } } ]
+            """);
+        var mixed = await CreateDefinitionAsync(client, """
+            [ { "id": "a", "order": 1, "type": "count" },
+              { "id": "b", "order": 2, "type": "set", "config": { "values": { "calls": "{{ steps.a.output.calls }}" } } },
+              { "id": "c", "order": 3, "type": "delay", "config": { "until": "2020-01-01T00:00:00Z" } } ]
+            """);
+
+        var allSets = await TriggerAsync(client, sets, new { n = 7 });
+        var withCount = await TriggerAsync(client, mixed);
+        var setsDone = await WaitForStatusAsync(client, allSets, "completed");
+        var mixedDone = await WaitForStatusAsync(client, withCount, "completed");
+
+        Assert.Equal(7, Step(setsDone, "c")["output"]!["z"]!.GetValue<int>());
+        Assert.Equal(1, Step(mixedDone, "b")["output"]!["calls"]!.GetValue<int>());
+        Assert.Equal("2020-01-01T00:00:00Z", Str(Step(mixedDone, "c")["output"]!["until"]));
+        string[] perStep = ["executions.step_scheduled", "executions.step_started", "executions.step_completed"];
+        string[] expected = ["executions.execution_started", .. perStep, .. perStep, .. perStep, "executions.execution_completed"];
+        Assert.Equal(expected, await HistoryTypesAsync(client, allSets));
+        Assert.Equal(expected, await HistoryTypesAsync(client, withCount));
+        Assert.All(new[] { setsDone, mixedDone }, done => Assert.All(done["steps"]!.AsArray(), s => Assert.Equal(["completed"], Outcomes(s!.AsObject()))));
+
+        // All three set steps ran in the start's decision: one write. With a handler that calls out first: the start, the
+        // handler's begin, then its outcome with everything that followed from it.
+        Assert.Equal(1, await host.AppendsToStreamAsync($"execution-{allSets}"));
+        Assert.Equal(3, await host.AppendsToStreamAsync($"execution-{withCount}"));
+        Assert.Equal(1, Probe.Calls(withCount, "a"));
+    }
+
     [Fact]
     public async Task Given_five_executions_When_listed_with_limit_2_Then_three_pages_newest_first_without_duplicates_or_gaps()
     {

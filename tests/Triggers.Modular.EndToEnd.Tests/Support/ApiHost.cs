@@ -80,6 +80,23 @@ public sealed class ApiHost : IAsyncDisposable
         return Convert.ToInt64(await command.ExecuteScalarAsync(), System.Globalization.CultureInfo.InvariantCulture);
     }
 
+    /// <summary>How many writes (appends) put a stream's events in the store: distinct writing transactions on PostgreSQL;
+    /// on SQLite, where every append of a stream is its own transaction too, distinct <c>created_at</c> stamps (one per append).</summary>
+    public async Task<long> AppendsToStreamAsync(string stream)
+    {
+        var database = Services.GetRequiredService<IStoreDatabase>();
+        await using var connection = await database.OpenConnectionAsync();
+        await using var command = connection.CreateCommand();
+        command.CommandText = database.Dialect == StoreDialect.Postgres
+            ? "SELECT COUNT(DISTINCT tx_id) FROM event_store.events WHERE stream_name = @s"
+            : "SELECT COUNT(DISTINCT created_at) FROM es_events WHERE stream_name = @s";
+        var p = command.CreateParameter();
+        p.ParameterName = "@s";
+        p.Value = stream;
+        command.Parameters.Add(p);
+        return Convert.ToInt64(await command.ExecuteScalarAsync(), System.Globalization.CultureInfo.InvariantCulture);
+    }
+
     /// <summary>A client without credentials.</summary>
     public HttpClient Anonymous() => _factory.CreateClient();
 

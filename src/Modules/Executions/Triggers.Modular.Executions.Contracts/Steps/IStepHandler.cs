@@ -60,6 +60,15 @@ public interface IStepHandler
     string StepType { get; }
 
     ValueTask<StepOutcome> ExecuteAsync(StepExecutionContext step, CancellationToken cancellationToken);
+
+    /// <summary>
+    /// True for a handler without side effects that finishes at once — no I/O, no waiting on anything but the CPU (the
+    /// built-in <c>set</c> and <c>delay</c>). The embedded runtime runs such a step inside the decision that makes it due and
+    /// appends its start and outcome together with that decision: the same events, one write instead of three. Running it
+    /// again after a crash is harmless because it touches nothing outside the execution. Leave false for anything that
+    /// calls out.
+    /// </summary>
+    bool RunsInline => false;
 }
 
 public static class StepHandlerRegistration

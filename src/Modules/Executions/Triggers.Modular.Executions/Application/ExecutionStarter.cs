@@ -37,7 +37,7 @@ internal sealed class ExecutionStarter(IDefinitionsModule definitions, PlanCache
         var result = await runtime.DecideAsync(command.ExecutionId,
             () => new ExecutionCommand.Start(command.ExecutionId, command.TenantId, command.Environment, command.TriggerType, command.TriggerRef,
                 command.Payload, command.Event, clock.GetUtcNow()),
-            metadata, null, cancellationToken, new ExecutionDecider(plan), i => DeterministicId.Create($"{command.ExecutionId}/start", i))
+            metadata, null, cancellationToken, new ExecutionDecider(plan), i => DeterministicId.Create($"{command.ExecutionId}/start", i), isNew: true)
             .ConfigureAwait(false);
         if (result is null || result.Events.Count == 0 || result.Replayed) return Existing(result?.State ?? ExecutionState.Initial, command);
         return new StartExecutionResult(command.ExecutionId, StepStatusNames.Of(result.State.Status), plan.Version, Created: true);

@@ -24,6 +24,12 @@ internal sealed partial class EmbeddedRuntime : BackgroundService
 {
     private readonly ExecutionStore _store;
     private readonly WorkQueue _queue;
+    /// <summary>At most this many inline steps run within one decision (a long chain of <c>set</c> steps is appended in parts).</summary>
+    public const int MaxInlineSteps = 32;
+
+    /// <summary>Inline steps stop within one decision once their outputs reach this size, keeping the append bounded.</summary>
+    public const int MaxInlineOutputBytes = 1024 * 1024;
+
     private readonly Dictionary<string, IStepHandler> _handlers;
     private readonly RuntimeOptions _options;
     private readonly TimeProvider _clock;
@@ -31,6 +37,7 @@ internal sealed partial class EmbeddedRuntime : BackgroundService
     // Not SingleReader: that reader cannot count, and the queue depth is a metric.
     private readonly Channel<WorkItem> _local = Channel.CreateUnbounded<WorkItem>();
     private readonly SemaphoreSlim _slots;
+    private readonly DecisionExtension _runInline;
     private readonly ConcurrentDictionary<(string Execution, string Step), CancellationTokenSource> _running = new();
     private CancellationToken _stopping = CancellationToken.None;
     private volatile bool _draining;
@@ -48,6 +55,7 @@ internal sealed partial class EmbeddedRuntime : BackgroundService
         _clock = clock;
         _logger = logger;
         _slots = new SemaphoreSlim(Math.Max(1, options.MaxConcurrency));
+        _runInline = RunInlineAsync;
         Worker = $"{Environment.MachineName}:{Environment.ProcessId}:{Guid.NewGuid().ToString("N")[..8]}";
         ExecutionMetrics.Observe(() => Interlocked.Read(ref _tableDepth) + _local.Reader.Count, () => Interlocked.Read(ref _inFlight));
     }
@@ -107,10 +115,10 @@ internal sealed partial class EmbeddedRuntime : BackgroundService
     /// </summary>
     public async Task<DecisionResult?> DecideAsync(string executionId, Func<ExecutionCommand> command, EventMetadata metadata,
         LoadedExecution? current, CancellationToken cancellationToken, ExecutionDecider? decider = null, Func<int, Guid>? eventIds = null,
-        int maxAttempts = ExecutionStore.DefaultMaxAttempts)
+        int maxAttempts = ExecutionStore.DefaultMaxAttempts, bool isNew = false)
     {
-        var result = await _store.DecideAsync(executionId, command, metadata, decider, eventIds, current, maxAttempts, cancellationToken)
-            .ConfigureAwait(false);
+        var result = await _store.DecideAsync(executionId, command, metadata, decider, eventIds, current, maxAttempts, isNew,
+            Enabled && !_draining ? _runInline : null, cancellationToken).ConfigureAwait(false);
         if (result is { Replayed: false }) OnDecided(result.Events, result.AsLoaded());
         return result;
     }
@@ -130,7 +138,9 @@ internal sealed partial class EmbeddedRuntime : BackgroundService
                 case ExecutionRetried { TimeoutAt: { } deadline } r:
                     Later(deadline, new WorkItem(r.ExecutionId, WorkKinds.Timeout, null, 0));
                     break;
-                case StepScheduled s:
+                // Unless an inline step already ran it in the same decision.
+                case StepScheduled s when after is null || after.State.Steps.GetValueOrDefault(s.StepId) is { Status: StepStatus.Scheduled } scheduled
+                                          && scheduled.Attempt == s.Attempt:
                     Push(new WorkItem(s.ExecutionId, WorkKinds.Step, s.StepId, s.Attempt, after));
                     break;
                 case StepRetryScheduled r:
@@ -277,6 +287,81 @@ internal sealed partial class EmbeddedRuntime : BackgroundService
     private EventMetadata Metadata(LoadedExecution loaded) =>
         new(loaded.State.TenantId, loaded.State.Environment, "runtime", loaded.CorrelationId, loaded.State.Id);
 
+    /// <summary>
+    /// Runs the steps that a decision made due and whose handlers run inline (<see cref="IStepHandler.RunsInline"/>), in
+    /// plan order, deciding their start and outcome on the state the decision left — and again for the steps those outcomes
+    /// make due — so that all of it is appended with the decision in one write. Bounded per decision
+    /// (<see cref="MaxInlineSteps"/> steps, <see cref="MaxInlineOutputBytes"/> of outputs); what is left goes the usual way.
+    /// </summary>
+    private async ValueTask<(ExecutionState State, IReadOnlyList<IEvent> Events)> RunInlineAsync(ExecutionDecider decider, ExecutionState state,
+        CancellationToken cancellationToken)
+    {
+        List<IEvent>? added = null;
+        long outputBytes = 0;
+        for (var count = 0; count < MaxInlineSteps && outputBytes < MaxInlineOutputBytes && !state.IsTerminal; count++)
+        {
+            var next = NextInline(decider.Plan, state);
+            if (next is null) break;
+            var (planned, handler, attempt) = next.Value;
+            var timeout = TimeSpan.FromSeconds(StepTimeoutSeconds(planned));
+            var now = _clock.GetUtcNow();
+            var begin = decider.Decide(state, new ExecutionCommand.BeginAttempt(planned.Id, attempt, Worker,
+                now + timeout + TimeSpan.FromSeconds(_options.LeaseGraceSeconds), now));
+            if (begin.Count == 0) break;
+            state = begin.Aggregate(state, decider.Evolve);
+            (added ??= []).AddRange(begin);
+
+            var step = new StepExecutionContext(state.Id, planned.Id, planned.Type, attempt, $"{state.Id}:{planned.Id}", planned.Config,
+                ExecutionContextBuilder.Build(state, decider.Plan), state.TenantId, state.Environment, now, (int)timeout.TotalSeconds);
+            var started = Stopwatch.GetTimestamp();
+            StepOutcome outcome;
+            using (var limit = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken))
+            {
+                limit.CancelAfter(timeout);
+                try
+                {
+                    outcome = await handler.ExecuteAsync(step, limit.Token).ConfigureAwait(false);
+                }
+                catch (OperationCanceledException) when (!cancellationToken.IsCancellationRequested)
+                {
+                    outcome = StepOutcome.RetryableError("timeout", $"The step did not finish within its timeout of {timeout.TotalSeconds:0} s.");
+                }
+                catch (Exception ex) when (ex is not OperationCanceledException)
+                {
+                    outcome = StepOutcome.RetryableError("handler_error", $"{ex.GetType().Name}: {ex.Message}");
+                }
+            }
+
+            (outcome, var bytes) = CapOutput(outcome);
+            outputBytes += bytes;
+            Observe(planned.Type, outcome, started);
+            var recorded = decider.Decide(state, new ExecutionCommand.RecordOutcome(planned.Id, attempt, outcome, Worker, _clock.GetUtcNow()));
+            state = recorded.Aggregate(state, decider.Evolve);
+            added.AddRange(recorded);
+        }
+
+        return (state, added ?? (IReadOnlyList<IEvent>)[]);
+    }
+
+    /// <summary>The first step, in plan order, that is due now and whose handler runs inline.</summary>
+    private (PlannedStep Step, IStepHandler Handler, int Attempt)? NextInline(ExecutionPlan plan, ExecutionState state)
+    {
+        foreach (var planned in plan.Steps)
+        {
+            if (state.Steps.GetValueOrDefault(planned.Id) is { Status: StepStatus.Scheduled } due
+                && _handlers.TryGetValue(planned.Type, out var handler) && handler.RunsInline)
+                return (planned, handler, due.Attempt);
+        }
+
+        return null;
+    }
+
+    private static void Observe(string stepType, StepOutcome outcome, long started)
+    {
+        ExecutionMetrics.StepAttempts.Add(1, new TagList { { "step_type", stepType }, { "outcome", OutcomeName(outcome) } });
+        ExecutionMetrics.StepDuration.Record(Stopwatch.GetElapsedTime(started).TotalSeconds, new KeyValuePair<string, object?>("step_type", stepType));
+    }
+
     private async Task RunStepAsync(WorkItem item, CancellationToken stoppingToken)
     {
         var loaded = item.Hint ?? await _store.LoadAsync(item.ExecutionId, stoppingToken).ConfigureAwait(false);
@@ -327,10 +412,8 @@ internal sealed partial class EmbeddedRuntime : BackgroundService
             await watch.ConfigureAwait(false);
         }
 
-        outcome = CapOutput(outcome);
-        var tags = new TagList { { "step_type", planned.Type }, { "outcome", OutcomeName(outcome) } };
-        ExecutionMetrics.StepAttempts.Add(1, tags);
-        ExecutionMetrics.StepDuration.Record(Stopwatch.GetElapsedTime(started).TotalSeconds, new KeyValuePair<string, object?>("step_type", planned.Type));
+        (outcome, _) = CapOutput(outcome);
+        Observe(planned.Type, outcome, started);
         await RecordOutcomeAsync(item, planned.Id, outcome, metadata, begin.AsLoaded()).ConfigureAwait(false);
     }
 
@@ -352,7 +435,8 @@ internal sealed partial class EmbeddedRuntime : BackgroundService
         }
     }
 
-    private StepOutcome CapOutput(StepOutcome outcome)
+    /// <summary>Fails an outcome whose output is over the limit; returns the output's size as JSON too.</summary>
+    private (StepOutcome Outcome, int OutputBytes) CapOutput(StepOutcome outcome)
     {
         var output = outcome switch
         {
@@ -360,12 +444,12 @@ internal sealed partial class EmbeddedRuntime : BackgroundService
             StepOutcome.Sleep s => s.Output,
             _ => default,
         };
-        if (output.ValueKind == JsonValueKind.Undefined) return outcome;
+        if (output.ValueKind == JsonValueKind.Undefined) return (outcome, 0);
         var bytes = JsonSerializer.SerializeToUtf8Bytes(output, EventSerializer.Options).Length;
         return bytes <= _options.MaxStepOutputBytes
-            ? outcome
-            : StepOutcome.NonRetryableError("output_too_large",
-                $"The step's output is {bytes} bytes as JSON, over the limit of {_options.MaxStepOutputBytes} (Executions:Runtime:MaxStepOutputBytes).");
+            ? (outcome, bytes)
+            : (StepOutcome.NonRetryableError("output_too_large",
+                $"The step's output is {bytes} bytes as JSON, over the limit of {_options.MaxStepOutputBytes} (Executions:Runtime:MaxStepOutputBytes)."), 0);
     }
 
     /// <summary>Stops the local delivery when its execution ends or its attempt is taken over elsewhere (a cancel or timeout

@@ -45,6 +45,11 @@ internal sealed class PlanCache(IDefinitionsModule definitions)
     }
 }
 
+/// <summary>Decisions added to a decision before its append, from the state after it: returns the state after them and
+/// the events they decided (none to add nothing).</summary>
+internal delegate ValueTask<(ExecutionState State, IReadOnlyList<IEvent> Events)> DecisionExtension(ExecutionDecider decider, ExecutionState state,
+    CancellationToken cancellationToken);
+
 /// <summary>
 /// Load–decide–append for executions. The stream's first event names the pinned definition version, whose plan gives
 /// the decider; a concurrency conflict (another step of the same execution finished at the same moment) reloads and
@@ -92,27 +97,41 @@ internal sealed class ExecutionStore(IEventStore store, EventSerializer serializ
     /// <summary>Decides <paramref name="command"/> on the current state and appends. <paramref name="decider"/> is needed
     /// only for a start (the stream is still empty). <paramref name="current"/>: a state already loaded, tried first (a
     /// conflict means it was stale, and the stream is read again).</summary>
+    /// <param name="isNew">The caller has just read the stream and found it empty: the first attempt skips the read.</param>
+    /// <param name="extend">Runs after the command's decision, before the append, with the state after it; the decisions it
+    /// returns are appended in the same write (the runtime's inline steps).</param>
     public async Task<DecisionResult?> DecideAsync(string executionId, Func<ExecutionCommand> command, EventMetadata metadata,
         ExecutionDecider? decider = null, Func<int, Guid>? eventIds = null, LoadedExecution? current = null, int maxAttempts = DefaultMaxAttempts,
-        CancellationToken cancellationToken = default)
+        bool isNew = false, DecisionExtension? extend = null, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(command);
         var stream = ExecutionEventTypes.StreamFor(executionId);
         for (var attempt = 1; ; attempt++)
         {
-            var loaded = attempt == 1 && current is not null ? current : await LoadAsync(executionId, cancellationToken).ConfigureAwait(false);
+            var loaded = attempt == 1 && (current is not null || isNew) ? current : await LoadAsync(executionId, cancellationToken).ConfigureAwait(false);
             var d = loaded?.Decider ?? decider;
             if (d is null) return null;
             var state = loaded?.State ?? d.Initial;
-            var events = d.Decide(state, command());
+            IReadOnlyList<IEvent> events = d.Decide(state, command());
             if (events.Count == 0) return new DecisionResult(state, events, d, loaded?.Revision ?? StreamRevision.None, loaded?.CorrelationId);
+            var after = events.Aggregate(state, d.Evolve);
+            if (extend is not null)
+            {
+                var (extended, more) = await extend(d, after, cancellationToken).ConfigureAwait(false);
+                if (more.Count > 0)
+                {
+                    events = [.. events, .. more];
+                    after = extended;
+                }
+            }
+
             var ids = eventIds ?? (_ => Guid.CreateVersion7());
             var data = events.Select((e, i) => serializer.Serialize(e, ids(i), metadata)).ToList();
             var expected = loaded is null ? ExpectedRevision.NoStream : ExpectedRevision.Exactly(loaded.Revision);
             try
             {
                 var append = await store.AppendToStreamAsync(stream, expected, data, cancellationToken).ConfigureAwait(false);
-                return new DecisionResult(events.Aggregate(state, d.Evolve), events, d, append.NextExpectedRevision,
+                return new DecisionResult(after, events, d, append.NextExpectedRevision,
                     loaded?.CorrelationId ?? metadata.CorrelationId, append.WasIdempotentReplay);
             }
             catch (WrongExpectedRevisionException) when (attempt < maxAttempts)

@@ -18,6 +18,9 @@ internal sealed partial class DelayStepHandler : IStepHandler
 {
     public string StepType => DelayStepType.TypeName;
 
+    /// <summary>Pure: renders templates against the context and touches nothing else.</summary>
+    public bool RunsInline => true;
+
     public ValueTask<StepOutcome> ExecuteAsync(StepExecutionContext step, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(step);

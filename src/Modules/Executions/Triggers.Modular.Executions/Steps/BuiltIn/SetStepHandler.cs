@@ -20,6 +20,9 @@ internal sealed class SetStepHandler : IStepHandler
 
     public string StepType => SetStepType.TypeName;
 
+    /// <summary>Pure: renders templates against the context and touches nothing else.</summary>
+    public bool RunsInline => true;
+
     public ValueTask<StepOutcome> ExecuteAsync(StepExecutionContext step, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(step);
