@@ -121,8 +121,7 @@ public sealed class ProjectionRunner(IProjection projection, IEventStore store, 
         await using var connection = await database.OpenConnectionAsync(cancellationToken).ConfigureAwait(false);
         await using var tx = await database.BeginWriteTransactionAsync(connection, cancellationToken).ConfigureAwait(false);
         var context = new ProjectionContext(connection, tx, database.Dialect);
-        foreach (var e in slice.Events)
-            await projection.ApplyAsync(e, context, cancellationToken).ConfigureAwait(false);
+        await projection.ApplyBatchAsync(slice.Events, context, cancellationToken).ConfigureAwait(false);
         if (!await ProjectionCheckpoints.TryAdvanceAsync(connection, tx, projection.Name, checkpoint, slice.ScannedUpTo, cancellationToken).ConfigureAwait(false))
             return false; // disposing the transaction rolls the page back
         await tx.CommitAsync(cancellationToken).ConfigureAwait(false);

@@ -10,7 +10,7 @@ using Triggers.Modular.Executions.Runtime;
 namespace Triggers.Modular.Executions.Application;
 
 /// <summary>Starts executions: pins the definition version, records <see cref="ExecutionStarted"/> with the first ready
-/// steps, and hands them to the runtime. Idempotent on the execution id.</summary>
+/// steps (and whatever inline steps decide with them), and hands the rest to the runtime. Idempotent on the execution id.</summary>
 internal sealed class ExecutionStarter(IDefinitionsModule definitions, PlanCache plans, ExecutionStore store, EmbeddedRuntime runtime, TimeProvider clock)
 {
     public static readonly string[] TriggerTypes = ["event", "webhook", "schedule", "manual", "api"];
@@ -23,13 +23,16 @@ internal sealed class ExecutionStarter(IDefinitionsModule definitions, PlanCache
         if (!TriggerTypes.Contains(command.TriggerType, StringComparer.Ordinal))
             throw new ArgumentException($"Unknown trigger type '{command.TriggerType}'.", nameof(command));
 
-        var existing = await store.LoadAsync(command.ExecutionId, cancellationToken).ConfigureAwait(false);
-        if (existing is not null) return Existing(existing.State, command);
-
         var definition = await definitions.GetAsync(command.TenantId, command.Environment, command.WorkflowId, command.WorkflowVersion, cancellationToken)
-            .ConfigureAwait(false) ?? throw new NotFoundException("Workflow definition", command.WorkflowId);
-        if (command.RequireEnabled && !definition.Enabled)
+            .ConfigureAwait(false);
+        if (definition is null || (command.RequireEnabled && !definition.Enabled))
+        {
+            // A start repeated after its definition was deleted or disabled still answers with the execution it started.
+            var existing = await store.LoadAsync(command.ExecutionId, cancellationToken).ConfigureAwait(false);
+            if (existing is not null) return Existing(existing.State, command);
+            if (definition is null) throw new NotFoundException("Workflow definition", command.WorkflowId);
             throw new ConflictException($"Workflow definition '{command.WorkflowId}' is disabled; enable it to run it.", "definition-disabled");
+        }
 
         var plan = plans.Add(definition);
         var metadata = new EventMetadata(command.TenantId, command.Environment, command.Actor, command.CorrelationId ?? command.ExecutionId,
@@ -39,7 +42,11 @@ internal sealed class ExecutionStarter(IDefinitionsModule definitions, PlanCache
                 command.Payload, command.Event, clock.GetUtcNow()),
             metadata, null, cancellationToken, new ExecutionDecider(plan), i => DeterministicId.Create($"{command.ExecutionId}/start", i), isNew: true)
             .ConfigureAwait(false);
-        if (result is null || result.Events.Count == 0 || result.Replayed) return Existing(result?.State ?? ExecutionState.Initial, command);
+        // Tried as new without a read first (starts are nearly always new): if the stream exists, the append conflicts and
+        // the start is decided again on the stored state, where it decides nothing — or it was this very start, replayed.
+        if (result is null || result.Events.Count == 0) return Existing(result?.State ?? ExecutionState.Initial, command);
+        if (result.Replayed)
+            return Existing((await store.LoadAsync(command.ExecutionId, cancellationToken).ConfigureAwait(false))?.State ?? result.State, command);
         return new StartExecutionResult(command.ExecutionId, StepStatusNames.Of(result.State.Status), plan.Version, Created: true);
     }
 

@@ -1,4 +1,3 @@
-using Dapper;
 using Triggers.Modular.BuildingBlocks.Aggregates;
 using Triggers.Modular.BuildingBlocks.EventStore;
 using Triggers.Modular.BuildingBlocks.Projections;
@@ -26,15 +25,49 @@ internal sealed class ExecutionsProjection(EventSerializer serializer) : IProjec
     {
         ArgumentNullException.ThrowIfNull(e);
         ArgumentNullException.ThrowIfNull(context);
-        if (!serializer.Registry.IsRegistered(e.Type)) return Task.CompletedTask;
+        return serializer.Registry.IsRegistered(e.Type) ? ApplyAsync(serializer.Deserialize(e), context, cancellationToken) : Task.CompletedTask;
+    }
+
+    /// <summary>An execution that starts within the page is folded in memory and inserted once, as it stands at the page's
+    /// end (with inline steps, most executions start and finish within one page); the others are updated event by event.</summary>
+    public async Task ApplyBatchAsync(IReadOnlyList<RecordedEvent> events, ProjectionContext context, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(events);
+        ArgumentNullException.ThrowIfNull(context);
+        Dictionary<string, Row>? started = null;
+        foreach (var e in events)
+        {
+            if (!serializer.Registry.IsRegistered(e.Type)) continue;
+            var @event = serializer.Deserialize(e);
+            if (@event is ExecutionStarted s)
+            {
+                (started ??= new(StringComparer.Ordinal)).TryAdd(s.ExecutionId, new Row(s));
+                continue;
+            }
+
+            if (started is not null && ExecutionOf(@event) is { } id && started.TryGetValue(id, out var row))
+                row.Apply(@event);
+            else
+                await ApplyAsync(@event, context, cancellationToken).ConfigureAwait(false);
+        }
+
+        foreach (var row in started?.Values ?? Enumerable.Empty<Row>())
+            await InsertAsync(context, row, cancellationToken).ConfigureAwait(false);
+    }
+
+    public Task ResetAsync(ProjectionContext context, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(context);
+        return context.ExecuteAsync($"DELETE FROM {Table(context.Dialect)}", null, cancellationToken);
+    }
+
+    private static Task ApplyAsync(object @event, ProjectionContext context, CancellationToken cancellationToken)
+    {
         var d = context.Dialect;
         var t = Table(d);
-        return serializer.Deserialize(e) switch
+        return @event switch
         {
-            ExecutionStarted s => context.ExecuteAsync($"INSERT INTO {t} (execution_id, tenant_id, environment, workflow_id, workflow_version, status, trigger_type, trigger_ref, created_ms, " +
-                "created_at, updated_at) VALUES (@id, @tenant, @env, @wf, @version, 'pending', @type, @ref, @ms, @at, @at) ON CONFLICT (execution_id) DO NOTHING",
-                new { id = s.ExecutionId, tenant = s.TenantId, env = s.Environment, wf = s.WorkflowId, version = s.WorkflowVersion, type = s.TriggerType,
-                    @ref = s.TriggerRef, ms = s.At.ToUnixTimeMilliseconds(), at = SqlTime.Parameter(d, s.At) }, cancellationToken),
+            ExecutionStarted s => InsertAsync(context, new Row(s), cancellationToken),
             StepStarted s => context.ExecuteAsync($"UPDATE {t} SET status = 'running', updated_at = @at WHERE execution_id = @id AND status = 'pending'",
                 new { id = s.ExecutionId, at = SqlTime.Parameter(d, s.At) }, cancellationToken),
             ExecutionCompleted c => Finish(context, c.ExecutionId, "completed", c.At, null, null, cancellationToken),
@@ -46,10 +79,29 @@ internal sealed class ExecutionsProjection(EventSerializer serializer) : IProjec
         };
     }
 
-    public Task ResetAsync(ProjectionContext context, CancellationToken cancellationToken)
+    private static string? ExecutionOf(object @event) => @event switch
     {
-        ArgumentNullException.ThrowIfNull(context);
-        return context.ExecuteAsync($"DELETE FROM {Table(context.Dialect)}", null, cancellationToken);
+        StepStarted s => s.ExecutionId,
+        ExecutionCompleted c => c.ExecutionId,
+        ExecutionFailed f => f.ExecutionId,
+        ExecutionCancelled c => c.ExecutionId,
+        ExecutionRetried r => r.ExecutionId,
+        _ => null,
+    };
+
+    private static Task InsertAsync(ProjectionContext context, Row r, CancellationToken cancellationToken)
+    {
+        var d = context.Dialect;
+        return context.ExecuteAsync($"INSERT INTO {Table(d)} (execution_id, tenant_id, environment, workflow_id, workflow_version, status, trigger_type, " +
+            "trigger_ref, created_ms, created_at, updated_at, finished_at, error_code, error_message) VALUES (@id, @tenant, @env, @wf, @version, @status, " +
+            "@type, @ref, @ms, @created, @updated, @finished, @code, @message) ON CONFLICT (execution_id) DO NOTHING",
+            new
+            {
+                id = r.Started.ExecutionId, tenant = r.Started.TenantId, env = r.Started.Environment, wf = r.Started.WorkflowId,
+                version = r.Started.WorkflowVersion, status = r.Status, type = r.Started.TriggerType, @ref = r.Started.TriggerRef,
+                ms = r.Started.At.ToUnixTimeMilliseconds(), created = SqlTime.Parameter(d, r.Started.At), updated = SqlTime.Parameter(d, r.UpdatedAt),
+                finished = SqlTime.Parameter(d, r.FinishedAt), code = r.ErrorCode, message = r.ErrorMessage,
+            }, cancellationToken);
     }
 
     private static Task Finish(ProjectionContext context, string id, string status, DateTimeOffset at, string? code, string? message,
@@ -58,4 +110,51 @@ internal sealed class ExecutionsProjection(EventSerializer serializer) : IProjec
             "error_message = @message WHERE execution_id = @id",
             new { id, status, at = SqlTime.Parameter(context.Dialect, at), code, message }, cancellationToken);
 
+    /// <summary>An execution's row folded in memory: the same changes the statements above make, in the same order.</summary>
+    private sealed class Row(ExecutionStarted started)
+    {
+        public ExecutionStarted Started { get; } = started;
+        public string Status { get; private set; } = "pending";
+        public DateTimeOffset UpdatedAt { get; private set; } = started.At;
+        public DateTimeOffset? FinishedAt { get; private set; }
+        public string? ErrorCode { get; private set; }
+        public string? ErrorMessage { get; private set; }
+
+        public void Apply(object @event)
+        {
+            switch (@event)
+            {
+                case StepStarted s:
+                    if (Status != "pending") return;
+                    Status = "running";
+                    UpdatedAt = s.At;
+                    break;
+                case ExecutionCompleted c:
+                    Finish("completed", c.At, null, null);
+                    break;
+                case ExecutionFailed f:
+                    Finish("failed", f.At, f.ErrorCode, f.Message);
+                    break;
+                case ExecutionCancelled c:
+                    Finish("cancelled", c.At, null, null);
+                    break;
+                case ExecutionRetried r:
+                    Status = "running";
+                    UpdatedAt = r.At;
+                    FinishedAt = null;
+                    ErrorCode = null;
+                    ErrorMessage = null;
+                    break;
+            }
+        }
+
+        private void Finish(string status, DateTimeOffset at, string? code, string? message)
+        {
+            Status = status;
+            UpdatedAt = at;
+            FinishedAt = at;
+            ErrorCode = code;
+            ErrorMessage = message;
+        }
+    }
 }

@@ -25,32 +25,93 @@ internal sealed class WorkQueueProjection(EventSerializer serializer) : IProject
 
     public const string TimeoutItem = "timeout";
 
-    public Task ApplyAsync(RecordedEvent e, ProjectionContext context, CancellationToken cancellationToken)
+    public Task ApplyAsync(RecordedEvent e, ProjectionContext context, CancellationToken cancellationToken) =>
+        ApplyBatchAsync([e], context, cancellationToken);
+
+    /// <summary>Folds the page per execution and writes only the net change: an execution that starts and finishes within
+    /// the page (the usual case with inline steps) writes nothing at all; a step scheduled, started and completed within it,
+    /// nothing for that step.</summary>
+    public async Task ApplyBatchAsync(IReadOnlyList<RecordedEvent> events, ProjectionContext context, CancellationToken cancellationToken)
     {
-        ArgumentNullException.ThrowIfNull(e);
+        ArgumentNullException.ThrowIfNull(events);
         ArgumentNullException.ThrowIfNull(context);
-        if (!serializer.Registry.IsRegistered(e.Type)) return Task.CompletedTask;
-        var t = Table(context.Dialect);
-        return serializer.Deserialize(e) switch
+        var executions = new Dictionary<string, NetWork>(StringComparer.Ordinal);
+        NetWork Of(string id) => executions.TryGetValue(id, out var w) ? w : executions[id] = new NetWork();
+        foreach (var e in events)
         {
-            ExecutionStarted s when s.TimeoutAt is { } due => Upsert(context, s.ExecutionId, TimeoutItem, WorkKinds.Timeout, null, 0, due, cancellationToken),
-            ExecutionRetried r when r.TimeoutAt is { } due => Upsert(context, r.ExecutionId, TimeoutItem, WorkKinds.Timeout, null, 0, due, cancellationToken),
-            StepScheduled s => Upsert(context, s.ExecutionId, StepItem(s.StepId), WorkKinds.Step, s.StepId, s.Attempt, s.At, cancellationToken),
-            StepRetryScheduled r => Upsert(context, r.ExecutionId, StepItem(r.StepId), WorkKinds.Step, r.StepId, r.NextAttempt, r.DueAt, cancellationToken),
-            StepSleeping s => Upsert(context, s.ExecutionId, StepItem(s.StepId), WorkKinds.Timer, s.StepId, s.Attempt, s.Until, cancellationToken),
-            // Nobody else should pick the attempt up before the worker's lease ends.
-            StepStarted s => context.ExecuteAsync($"UPDATE {t} SET lease_owner = @owner, lease_ms = @lease WHERE execution_id = @id AND item = @item AND attempt = @attempt",
-                new { owner = s.Worker, lease = s.LeaseUntil.ToUnixTimeMilliseconds(), id = s.ExecutionId, item = StepItem(s.StepId), attempt = s.Attempt },
-                cancellationToken),
-            StepCompleted c => DeleteStep(context, c.ExecutionId, c.StepId, cancellationToken),
-            StepFailed f => DeleteStep(context, f.ExecutionId, f.StepId, cancellationToken),
-            StepSkipped s => DeleteStep(context, s.ExecutionId, s.StepId, cancellationToken),
-            StepCancelled c => DeleteStep(context, c.ExecutionId, c.StepId, cancellationToken),
-            ExecutionCompleted c => DeleteAll(context, c.ExecutionId, cancellationToken),
-            ExecutionFailed f => DeleteAll(context, f.ExecutionId, cancellationToken),
-            ExecutionCancelled c => DeleteAll(context, c.ExecutionId, cancellationToken),
-            _ => Task.CompletedTask,
-        };
+            if (!serializer.Registry.IsRegistered(e.Type)) continue;
+            switch (serializer.Deserialize(e))
+            {
+                case ExecutionStarted s:
+                    var born = Of(s.ExecutionId);
+                    born.Cleared = true; // its first event: no row of it can exist yet
+                    if (s.TimeoutAt is { } deadline) born.Set(TimeoutItem, new Item(WorkKinds.Timeout, null, 0, deadline.ToUnixTimeMilliseconds()));
+                    break;
+                case ExecutionRetried { TimeoutAt: { } due } r:
+                    Of(r.ExecutionId).Set(TimeoutItem, new Item(WorkKinds.Timeout, null, 0, due.ToUnixTimeMilliseconds()));
+                    break;
+                case StepScheduled s:
+                    Of(s.ExecutionId).Set(StepItem(s.StepId), new Item(WorkKinds.Step, s.StepId, s.Attempt, s.At.ToUnixTimeMilliseconds()));
+                    break;
+                case StepRetryScheduled r:
+                    Of(r.ExecutionId).Set(StepItem(r.StepId), new Item(WorkKinds.Step, r.StepId, r.NextAttempt, r.DueAt.ToUnixTimeMilliseconds()));
+                    break;
+                case StepSleeping s:
+                    Of(s.ExecutionId).Set(StepItem(s.StepId), new Item(WorkKinds.Timer, s.StepId, s.Attempt, s.Until.ToUnixTimeMilliseconds()));
+                    break;
+                case StepStarted s:
+                    // Nobody else should pick the attempt up before the worker's lease ends.
+                    Of(s.ExecutionId).Lease(StepItem(s.StepId), s.Attempt, s.Worker, s.LeaseUntil.ToUnixTimeMilliseconds());
+                    break;
+                case StepCompleted c:
+                    Of(c.ExecutionId).Delete(StepItem(c.StepId));
+                    break;
+                case StepFailed f:
+                    Of(f.ExecutionId).Delete(StepItem(f.StepId));
+                    break;
+                case StepSkipped s:
+                    Of(s.ExecutionId).Delete(StepItem(s.StepId));
+                    break;
+                case StepCancelled c:
+                    Of(c.ExecutionId).Delete(StepItem(c.StepId));
+                    break;
+                case ExecutionCompleted c:
+                    Of(c.ExecutionId).DeleteAll();
+                    break;
+                case ExecutionFailed f:
+                    Of(f.ExecutionId).DeleteAll();
+                    break;
+                case ExecutionCancelled c:
+                    Of(c.ExecutionId).DeleteAll();
+                    break;
+            }
+        }
+
+        var t = Table(context.Dialect);
+        foreach (var (id, work) in executions)
+        {
+            if (work.DeleteAllFirst)
+                await context.ExecuteAsync($"DELETE FROM {t} WHERE execution_id = @id", new { id }, cancellationToken).ConfigureAwait(false);
+            foreach (var (item, op) in work.Items)
+            {
+                if (op.Row is { } row)
+                    await context.ExecuteAsync($"INSERT INTO {t} (execution_id, item, kind, step_id, attempt, due_ms, lease_owner, lease_ms) " +
+                        "VALUES (@id, @item, @kind, @step, @attempt, @due, @owner, @lease) ON CONFLICT (execution_id, item) DO UPDATE SET " +
+                        "kind = excluded.kind, step_id = excluded.step_id, attempt = excluded.attempt, due_ms = excluded.due_ms, " +
+                        "lease_owner = excluded.lease_owner, lease_ms = excluded.lease_ms",
+                        new { id, item, kind = row.Kind, step = row.StepId, attempt = row.Attempt, due = row.DueMs, owner = row.LeaseOwner, lease = row.LeaseMs },
+                        cancellationToken).ConfigureAwait(false);
+                else if (work.Cleared)
+                    continue; // the row was never written, or the delete-all above removed it
+                else if (op.Leases is { } leases)
+                    foreach (var (attempt, owner, lease) in leases)
+                        await context.ExecuteAsync($"UPDATE {t} SET lease_owner = @owner, lease_ms = @lease WHERE execution_id = @id AND item = @item AND attempt = @attempt",
+                            new { owner, lease, id, item, attempt }, cancellationToken).ConfigureAwait(false);
+                else
+                    await context.ExecuteAsync($"DELETE FROM {t} WHERE execution_id = @id AND item = @item", new { id, item }, cancellationToken)
+                        .ConfigureAwait(false);
+            }
+        }
     }
 
     public Task ResetAsync(ProjectionContext context, CancellationToken cancellationToken)
@@ -59,20 +120,54 @@ internal sealed class WorkQueueProjection(EventSerializer serializer) : IProject
         return context.ExecuteAsync($"DELETE FROM {Table(context.Dialect)}", null, cancellationToken);
     }
 
-    private static Task Upsert(ProjectionContext context, string executionId, string item, string kind, string? stepId, int attempt,
-        DateTimeOffset due, CancellationToken cancellationToken) =>
-        context.ExecuteAsync($"INSERT INTO {Table(context.Dialect)} (execution_id, item, kind, step_id, attempt, due_ms, lease_owner, lease_ms) " +
-            "VALUES (@id, @item, @kind, @step, @attempt, @due, NULL, NULL) ON CONFLICT (execution_id, item) DO UPDATE SET " +
-            "kind = excluded.kind, step_id = excluded.step_id, attempt = excluded.attempt, due_ms = excluded.due_ms, lease_owner = NULL, lease_ms = NULL",
-            new { id = executionId, item, kind, step = stepId, attempt, due = due.ToUnixTimeMilliseconds() }, cancellationToken);
+    private sealed record Item(string Kind, string? StepId, int Attempt, long DueMs)
+    {
+        public string? LeaseOwner { get; set; }
+        public long? LeaseMs { get; set; }
+    }
 
-    private static Task DeleteStep(ProjectionContext context, string executionId, string stepId, CancellationToken cancellationToken) =>
-        context.ExecuteAsync($"DELETE FROM {Table(context.Dialect)} WHERE execution_id = @id AND item = @item",
-            new { id = executionId, item = StepItem(stepId) }, cancellationToken);
+    /// <summary>What to do with one row at the page's end: write <see cref="Row"/>; else set the lease on the stored row
+    /// (<see cref="Leases"/>, in order); else delete it.</summary>
+    private sealed record Op(Item? Row, List<(int Attempt, string Owner, long Lease)>? Leases);
 
-    private static Task DeleteAll(ProjectionContext context, string executionId, CancellationToken cancellationToken) =>
-        context.ExecuteAsync($"DELETE FROM {Table(context.Dialect)} WHERE execution_id = @id", new { id = executionId }, cancellationToken);
+    /// <summary>One execution's rows, folded over a page.</summary>
+    private sealed class NetWork
+    {
+        /// <summary>No stored row of this execution is left (it started within the page, or a delete-all is written first).</summary>
+        public bool Cleared { get; set; }
 
+        public bool DeleteAllFirst { get; private set; }
+
+        public Dictionary<string, Op> Items { get; } = new(StringComparer.Ordinal);
+
+        public void Set(string item, Item row) => Items[item] = new Op(row, null);
+
+        public void Lease(string item, int attempt, string owner, long lease)
+        {
+            if (Items.TryGetValue(item, out var op))
+            {
+                if (op.Row is { } row)
+                {
+                    if (row.Attempt != attempt) return; // the stored statement would match no row either
+                    row.LeaseOwner = owner;
+                    row.LeaseMs = lease;
+                }
+                else
+                    op.Leases?.Add((attempt, owner, lease)); // after a delete: nothing to update
+            }
+            else if (!Cleared)
+                Items[item] = new Op(null, [(attempt, owner, lease)]);
+        }
+
+        public void Delete(string item) => Items[item] = new Op(null, null);
+
+        public void DeleteAll()
+        {
+            if (!Cleared) DeleteAllFirst = true;
+            Cleared = true;
+            Items.Clear();
+        }
+    }
 }
 
 internal static class WorkKinds
