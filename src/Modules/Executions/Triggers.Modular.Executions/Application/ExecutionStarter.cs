@@ -40,13 +40,11 @@ internal sealed class ExecutionStarter(IDefinitionsModule definitions, PlanCache
         var result = await runtime.DecideAsync(command.ExecutionId,
             () => new ExecutionCommand.Start(command.ExecutionId, command.TenantId, command.Environment, command.TriggerType, command.TriggerRef,
                 command.Payload, command.Event, clock.GetUtcNow()),
-            metadata, null, cancellationToken, new ExecutionDecider(plan), i => DeterministicId.Create($"{command.ExecutionId}/start", i), isNew: true)
+            metadata, null, cancellationToken, new ExecutionDecider(plan), isNew: true)
             .ConfigureAwait(false);
         // Tried as new without a read first (starts are nearly always new): if the stream exists, the append conflicts and
-        // the start is decided again on the stored state, where it decides nothing — or it was this very start, replayed.
+        // the start is decided again on the stored state, where it decides nothing.
         if (result is null || result.Events.Count == 0) return Existing(result?.State ?? ExecutionState.Initial, command);
-        if (result.Replayed)
-            return Existing((await store.LoadAsync(command.ExecutionId, cancellationToken).ConfigureAwait(false))?.State ?? result.State, command);
         return new StartExecutionResult(command.ExecutionId, StepStatusNames.Of(result.State.Status), plan.Version, Created: true);
     }
 

@@ -109,17 +109,16 @@ internal sealed partial class EmbeddedRuntime : BackgroundService
     }
 
     /// <summary>
-    /// The one way decisions reach the store: decides and appends (<see cref="ExecutionStore.DecideAsync"/>), then reacts
-    /// to what was decided (<see cref="OnDecided"/>) — unless the append was a replay of events someone else already
-    /// appended and reacted to.
+    /// The one way decisions reach the store: decides, runs the inline steps that makes due (<see cref="RunInlineAsync"/>),
+    /// appends (<see cref="ExecutionStore.DecideAsync"/>), then reacts to what was decided (<see cref="OnDecided"/>).
     /// </summary>
     public async Task<DecisionResult?> DecideAsync(string executionId, Func<ExecutionCommand> command, EventMetadata metadata,
-        LoadedExecution? current, CancellationToken cancellationToken, ExecutionDecider? decider = null, Func<int, Guid>? eventIds = null,
+        LoadedExecution? current, CancellationToken cancellationToken, ExecutionDecider? decider = null,
         int maxAttempts = ExecutionStore.DefaultMaxAttempts, bool isNew = false)
     {
-        var result = await _store.DecideAsync(executionId, command, metadata, decider, eventIds, current, maxAttempts, isNew,
+        var result = await _store.DecideAsync(executionId, command, metadata, decider, current, maxAttempts, isNew,
             Enabled && !_draining ? _runInline : null, cancellationToken).ConfigureAwait(false);
-        if (result is { Replayed: false }) OnDecided(result.Events, result.AsLoaded());
+        if (result is not null) OnDecided(result.Events, result.AsLoaded());
         return result;
     }
 

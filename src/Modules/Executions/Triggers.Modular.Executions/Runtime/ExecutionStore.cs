@@ -11,9 +11,8 @@ namespace Triggers.Modular.Executions.Runtime;
 internal sealed record LoadedExecution(ExecutionState State, long Revision, ExecutionDecider Decider, string? CorrelationId);
 
 /// <summary>The outcome of one decision: the events appended (empty when the command decided nothing) and the state after.</summary>
-/// <see cref="Replayed"/>: the events were already in the stream (same deterministic ids): someone else appended this exact decision.</summary>
 internal sealed record DecisionResult(ExecutionState State, IReadOnlyList<IEvent> Events, ExecutionDecider Decider, long Revision,
-    string? CorrelationId, bool Replayed = false)
+    string? CorrelationId)
 {
     /// <summary>The state after the decision, as a load would return it (for a next decision without a reload).</summary>
     public LoadedExecution AsLoaded() => new(State, Revision, Decider, CorrelationId);
@@ -39,6 +38,7 @@ internal sealed class PlanCache(IDefinitionsModule definitions)
     /// <summary>Only for a definition checked to belong to the tenant × environment by the caller.</summary>
     public ExecutionPlan Add(DefinitionDto definition)
     {
+        if (_plans.TryGetValue((definition.Id, definition.Version), out var cached)) return cached;
         var plan = ExecutionPlan.From(definition.Id, definition.Version, definition.Definition);
         if (_plans.Count >= MaxEntries) _plans.Clear();
         return _plans.GetOrAdd((definition.Id, definition.Version), plan);
@@ -101,7 +101,7 @@ internal sealed class ExecutionStore(IEventStore store, EventSerializer serializ
     /// <param name="extend">Runs after the command's decision, before the append, with the state after it; the decisions it
     /// returns are appended in the same write (the runtime's inline steps).</param>
     public async Task<DecisionResult?> DecideAsync(string executionId, Func<ExecutionCommand> command, EventMetadata metadata,
-        ExecutionDecider? decider = null, Func<int, Guid>? eventIds = null, LoadedExecution? current = null, int maxAttempts = DefaultMaxAttempts,
+        ExecutionDecider? decider = null, LoadedExecution? current = null, int maxAttempts = DefaultMaxAttempts,
         bool isNew = false, DecisionExtension? extend = null, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(command);
@@ -125,14 +125,14 @@ internal sealed class ExecutionStore(IEventStore store, EventSerializer serializ
                 }
             }
 
-            var ids = eventIds ?? (_ => Guid.CreateVersion7());
-            var data = events.Select((e, i) => serializer.Serialize(e, ids(i), metadata)).ToList();
+            // Time-ordered ids, not ones derived from the command: every execution command is safe to decide again, so a
+            // repeated decision needs no replay detection — it conflicts, reloads and decides nothing.
+            var data = events.Select(e => serializer.Serialize(e, Guid.CreateVersion7(), metadata)).ToList();
             var expected = loaded is null ? ExpectedRevision.NoStream : ExpectedRevision.Exactly(loaded.Revision);
             try
             {
                 var append = await store.AppendToStreamAsync(stream, expected, data, cancellationToken).ConfigureAwait(false);
-                return new DecisionResult(after, events, d, append.NextExpectedRevision,
-                    loaded?.CorrelationId ?? metadata.CorrelationId, append.WasIdempotentReplay);
+                return new DecisionResult(after, events, d, append.NextExpectedRevision, loaded?.CorrelationId ?? metadata.CorrelationId);
             }
             catch (WrongExpectedRevisionException) when (attempt < maxAttempts)
             {
