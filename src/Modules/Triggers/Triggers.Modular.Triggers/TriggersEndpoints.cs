@@ -4,6 +4,10 @@ namespace Triggers.Modular.Triggers;
 
 public static class TriggersEndpoints
 {
-    /// <summary>Maps the module's HTTP endpoints; none yet.</summary>
-    public static IEndpointRouteBuilder MapTriggersEndpoints(this IEndpointRouteBuilder endpoints) => endpoints;
+    /// <summary>Maps the events API (<c>/api/v1/events</c>).</summary>
+    public static IEndpointRouteBuilder MapTriggersEndpoints(this IEndpointRouteBuilder endpoints)
+    {
+        Api.EventEndpoints.Map(endpoints);
+        return endpoints;
+    }
 }

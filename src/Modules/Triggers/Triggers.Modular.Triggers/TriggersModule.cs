@@ -1,6 +1,11 @@
+using FluentValidation;
+using Mediator;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.DependencyInjection.Extensions;
+using Triggers.Modular.BuildingBlocks.Aggregates;
 using Triggers.Modular.Triggers.Contracts;
+using Triggers.Modular.Triggers.Events;
 
 namespace Triggers.Modular.Triggers;
 
@@ -8,10 +13,24 @@ internal sealed class TriggersModule : ITriggersModule;
 
 public static class TriggersModuleRegistration
 {
-    /// <summary>Registers the module's services. The module has no capabilities yet (foundation issue).</summary>
+    /// <summary>Registers the module: its mediator, event types and the events API's options (<c>Triggers:Events</c>).</summary>
     public static IServiceCollection AddTriggersModule(this IServiceCollection services, IConfiguration configuration)
     {
         ArgumentNullException.ThrowIfNull(configuration);
+        services.AddMediator((MediatorOptions o) =>
+        {
+            o.Namespace = "Triggers.Modular.Triggers.Mediation";
+            o.GenerateTypesAsInternal = true;
+            o.ServiceLifetime = ServiceLifetime.Scoped;
+            o.Assemblies = [typeof(TriggersModuleRegistration)];
+            o.PipelineBehaviors = [];
+        });
+        services.AddValidatorsFromAssembly(typeof(TriggersModuleRegistration).Assembly, includeInternalTypes: true);
+        services.AddEventTypes(r => EventEventTypes.Register(r));
+        services.TryAddSingleton(TimeProvider.System);
+        var options = new EventOptions();
+        configuration.GetSection("Triggers:Events").Bind(options);
+        services.AddSingleton(options);
         services.AddSingleton<ITriggersModule, TriggersModule>();
         return services;
     }
