@@ -118,6 +118,9 @@ public sealed class ProjectionRunner(IProjection projection, IEventStore store, 
 
     private async Task<bool> ApplyPageAsync(AllSlice slice, GlobalPosition checkpoint, CancellationToken cancellationToken)
     {
+        // A processor acts first, on connections of its own; then only the checkpoint moves in the transaction below.
+        if (projection is EventProcessorProjection processor && slice.Events.Count > 0)
+            await processor.Processor.HandleAsync(slice.Events, cancellationToken).ConfigureAwait(false);
         await using var connection = await database.OpenConnectionAsync(cancellationToken).ConfigureAwait(false);
         await using var tx = await database.BeginWriteTransactionAsync(connection, cancellationToken).ConfigureAwait(false);
         var context = new ProjectionContext(connection, tx, database.Dialect);
