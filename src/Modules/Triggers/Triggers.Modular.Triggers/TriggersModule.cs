@@ -4,8 +4,11 @@ using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.DependencyInjection.Extensions;
 using Triggers.Modular.BuildingBlocks.Aggregates;
+using Triggers.Modular.BuildingBlocks.Projections;
+using Triggers.Modular.BuildingBlocks.Storage;
 using Triggers.Modular.Triggers.Contracts;
 using Triggers.Modular.Triggers.Events;
+using Triggers.Modular.Triggers.ReadModel;
 
 namespace Triggers.Modular.Triggers;
 
@@ -13,7 +16,8 @@ internal sealed class TriggersModule : ITriggersModule;
 
 public static class TriggersModuleRegistration
 {
-    /// <summary>Registers the module: its mediator, event types and the events API's options (<c>Triggers:Events</c>).</summary>
+    /// <summary>Registers the module: its mediator, event types, the triggers read model and the events API's options
+    /// (<c>Triggers:Events</c>).</summary>
     public static IServiceCollection AddTriggersModule(this IServiceCollection services, IConfiguration configuration)
     {
         ArgumentNullException.ThrowIfNull(configuration);
@@ -26,11 +30,13 @@ public static class TriggersModuleRegistration
             o.PipelineBehaviors = [];
         });
         services.AddValidatorsFromAssembly(typeof(TriggersModuleRegistration).Assembly, includeInternalTypes: true);
-        services.AddEventTypes(r => EventEventTypes.Register(r));
+        services.AddEventTypes(r => TriggerEventTypes.Register(EventEventTypes.Register(r)));
         services.TryAddSingleton(TimeProvider.System);
         var options = new EventOptions();
         configuration.GetSection("Triggers:Events").Bind(options);
         services.AddSingleton(options);
+        services.AddSingleton<IMigrationSource>(TriggersProjection.Migrations);
+        services.AddProjection<TriggersProjection>();
         services.AddSingleton<ITriggersModule, TriggersModule>();
         return services;
     }
