@@ -69,14 +69,21 @@ public sealed class ApiHost : IAsyncDisposable
 
     /// <summary>Every event row in the store, committed or not yet visible to <c>$all</c> readers: on a shared PostgreSQL
     /// cluster another database's open transaction holds <c>$all</c> back, so counting through it would lag.</summary>
-    public async Task<long> RawEventCountAsync()
+    public async Task<long> RawEventCountAsync(string? type = null)
     {
         var database = Services.GetRequiredService<IStoreDatabase>();
         await using var connection = await database.OpenConnectionAsync();
         await using var command = connection.CreateCommand();
-        command.CommandText = database.Dialect == StoreDialect.Postgres
-            ? "SELECT COUNT(*) FROM event_store.events"
-            : "SELECT COUNT(*) FROM es_events";
+        var table = database.Dialect == StoreDialect.Postgres ? "event_store.events" : "es_events";
+        command.CommandText = type is null ? $"SELECT COUNT(*) FROM {table}" : $"SELECT COUNT(*) FROM {table} WHERE type = @t";
+        if (type is not null)
+        {
+            var p = command.CreateParameter();
+            p.ParameterName = "@t";
+            p.Value = type;
+            command.Parameters.Add(p);
+        }
+
         return Convert.ToInt64(await command.ExecuteScalarAsync(), System.Globalization.CultureInfo.InvariantCulture);
     }
 

@@ -91,6 +91,7 @@ public static class ExecutionsModuleRegistration
         services.AddSingleton<IMigrationSource>(ExecutionsProjection.Migrations);
         services.AddProjection<ExecutionsProjection>();
         services.AddProjection<WorkQueueProjection>();
+        services.AddEventProcessor<TriggeredExecutions>();
         services.AddSingleton<IExecutionsModule, ExecutionsModule>();
         return services;
     }

@@ -18,12 +18,37 @@ public static class EventEventTypes
 {
     public const string Category = "event";
     public const string Accepted = "triggers.event_accepted";
+    public const string TriggerFired = "triggers.trigger_fired";
+    public const string TriggerSkipped = "triggers.trigger_skipped";
+    public const string Unrouted = "triggers.event_unrouted";
 
     public static string StreamFor(string eventId) => $"{Category}-{eventId}";
 
     public static EventTypeRegistry Register(EventTypeRegistry registry)
     {
         ArgumentNullException.ThrowIfNull(registry);
-        return registry.Register<EventAccepted>(Accepted);
+        return registry
+            .Register<EventAccepted>(Accepted)
+            .Register<TriggerFired>(TriggerFired)
+            .Register<TriggerSkipped>(TriggerSkipped)
+            .Register<EventUnrouted>(Unrouted);
     }
 }
+
+// Routing decisions, appended by the dispatcher to the accepted event's own stream (right after EventAccepted, in one
+// append): one TriggerFired per trigger that fires, one TriggerSkipped per matching-by-name trigger that does not, or one
+// EventUnrouted when no enabled trigger listens to the name.
+
+/// <summary>A trigger fired for an accepted event: the Executions module starts <see cref="ExecutionId"/> (derived from
+/// the event and the trigger, so the same pair never starts two executions) with <see cref="Payload"/> as its input.</summary>
+public sealed record TriggerFired(string EventId, string TenantId, string Environment, string EventName, string TriggerId, string WorkflowId,
+    string ExecutionId, JsonElement Payload, DateTimeOffset AcceptedAt, DateTimeOffset At) : IEvent;
+
+/// <summary>An enabled trigger listening to the event's name did not fire: <see cref="Reason"/> is
+/// <c>schema_failed</c>, <c>condition_false</c>, <c>definition_disabled</c> or <c>definition_missing</c>; <see cref="Details"/>
+/// says why (schema errors with their paths, the condition leaf that failed).</summary>
+public sealed record TriggerSkipped(string EventId, string TenantId, string Environment, string EventName, string TriggerId, string WorkflowId,
+    string Reason, IReadOnlyList<string> Details, DateTimeOffset At) : IEvent;
+
+/// <summary>No enabled trigger of the tenant × environment listens to the event's name.</summary>
+public sealed record EventUnrouted(string EventId, string TenantId, string Environment, string EventName, DateTimeOffset At) : IEvent;

@@ -9,4 +9,13 @@ internal static class TriggerMetrics
 
     public static readonly Counter<long> EventsReceived = Meter.CreateCounter<long>("events_received",
         description: "Events sent to the events API, by outcome (accepted; rejected: a batch item that failed validation).");
+
+    public static readonly Counter<long> EventsRouted = Meter.CreateCounter<long>("events_routed",
+        description: "Trigger firings: an accepted event that started (or will start) a workflow through one trigger.");
+
+    public static readonly Counter<long> EventsUnrouted = Meter.CreateCounter<long>("events_unrouted",
+        description: "Accepted events that no enabled trigger listens to.");
+
+    public static readonly Counter<long> TriggersSkipped = Meter.CreateCounter<long>("triggers_skipped",
+        description: "Triggers that listened to an event but did not fire, by reason (schema_failed, condition_false, definition_disabled, definition_missing).");
 }

@@ -9,6 +9,8 @@ using Triggers.Modular.BuildingBlocks.Storage;
 using Triggers.Modular.Triggers.Contracts;
 using Triggers.Modular.Triggers.Events;
 using Triggers.Modular.Triggers.ReadModel;
+using Triggers.Modular.Triggers.Routing;
+using Triggers.Modular.Triggers.Sync;
 
 namespace Triggers.Modular.Triggers;
 
@@ -16,8 +18,8 @@ internal sealed class TriggersModule : ITriggersModule;
 
 public static class TriggersModuleRegistration
 {
-    /// <summary>Registers the module: its mediator, event types, the triggers read model and the events API's options
-    /// (<c>Triggers:Events</c>).</summary>
+    /// <summary>Registers the module: its mediator, event types, the triggers read model, the event processors that keep
+    /// definitions' declared triggers and route accepted events, and the events API's options (<c>Triggers:Events</c>).</summary>
     public static IServiceCollection AddTriggersModule(this IServiceCollection services, IConfiguration configuration)
     {
         ArgumentNullException.ThrowIfNull(configuration);
@@ -37,6 +39,8 @@ public static class TriggersModuleRegistration
         services.AddSingleton(options);
         services.AddSingleton<IMigrationSource>(TriggersProjection.Migrations);
         services.AddProjection<TriggersProjection>();
+        services.AddEventProcessor<DefinitionTriggerSync>();
+        services.AddEventProcessor<EventDispatcher>();
         services.AddSingleton<ITriggersModule, TriggersModule>();
         return services;
     }

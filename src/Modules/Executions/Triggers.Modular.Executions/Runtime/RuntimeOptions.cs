@@ -54,6 +54,9 @@ internal static class ExecutionMetrics
     public static readonly Histogram<double> StepDuration = Meter.CreateHistogram<double>("execution_step_duration", unit: "s",
         description: "Duration of step attempts, by step type.");
 
+    public static readonly Histogram<double> DispatchLatency = Meter.CreateHistogram<double>("event_dispatch_latency", unit: "s",
+        description: "From an event's acceptance to the start of an execution it triggered.");
+
     private static Func<long> _queueDepth = () => 0;
     private static Func<long> _inFlight = () => 0;
 

@@ -1,0 +1,51 @@
+using System.Text.Json;
+using Microsoft.Extensions.Logging;
+using Triggers.Modular.BuildingBlocks.Aggregates;
+using Triggers.Modular.BuildingBlocks.Errors;
+using Triggers.Modular.BuildingBlocks.EventStore;
+using Triggers.Modular.BuildingBlocks.Projections;
+using Triggers.Modular.Executions.Contracts;
+using Triggers.Modular.Executions.Runtime;
+using Triggers.Modular.Triggers.Contracts;
+
+namespace Triggers.Modular.Executions.Application;
+
+/// <summary>
+/// Starts the executions that triggers fired (<see cref="TriggerFired"/>, recorded by the Triggers module's dispatcher):
+/// the trigger's workflow at its latest version, the event's payload as <c>trigger</c>, <c>{ id, name }</c> as
+/// <c>event</c>. The execution id comes with the firing, so a redelivery starts nothing twice. A definition deleted
+/// between routing and start starts nothing (logged).
+/// </summary>
+internal sealed partial class TriggeredExecutions(ExecutionStarter starter, EventSerializer serializer, TimeProvider clock,
+    ILogger<TriggeredExecutions> logger) : IEventProcessor
+{
+    public string Name => "executions-triggered";
+
+    public AllFilter? Filter { get; } = new(Categories: [EventEventTypes.Category], EventTypePrefixes: [EventEventTypes.TriggerFired]);
+
+    public async Task HandleAsync(IReadOnlyList<RecordedEvent> events, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(events);
+        foreach (var e in events)
+        {
+            // Without the Triggers module's event types (module switched off) there is nothing to start.
+            if (!serializer.Registry.IsRegistered(e.Type) || serializer.Deserialize(e) is not TriggerFired fired) continue;
+            var @event = JsonSerializer.SerializeToElement(new { id = fired.EventId, name = fired.EventName });
+            try
+            {
+                var result = await starter.StartAsync(new StartExecution(fired.ExecutionId, fired.TenantId, fired.Environment, fired.WorkflowId, null, "event",
+                    fired.TriggerId, fired.Payload, @event, RequireEnabled: false, e.Metadata.CorrelationId, fired.EventId, $"trigger:{fired.TriggerId}"),
+                    cancellationToken).ConfigureAwait(false);
+                if (result.Created)
+                    ExecutionMetrics.DispatchLatency.Record((clock.GetUtcNow() - fired.AcceptedAt).TotalSeconds);
+            }
+            catch (NotFoundException)
+            {
+                LogDefinitionGone(fired.EventId, fired.TriggerId, fired.WorkflowId);
+            }
+        }
+    }
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Event {EventId}: trigger {TriggerId} fired, but workflow {WorkflowId} no longer exists; nothing started")]
+    private partial void LogDefinitionGone(string eventId, string triggerId, string workflowId);
+}
