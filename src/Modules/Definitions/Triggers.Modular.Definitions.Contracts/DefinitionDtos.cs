@@ -11,3 +11,7 @@ public sealed record DefinitionSummaryDto(string Id, int Version, string Status,
     DateTimeOffset CreatedAt, DateTimeOffset UpdatedAt);
 
 public sealed record DefinitionVersionDto(int Version, string Name, DateTimeOffset CreatedAt, string? Actor);
+
+/// <summary>A field of a trigger document that breaks a rule (<see cref="IDefinitionsModule.ValidateTrigger"/>): its snake_case path
+/// relative to the trigger, empty for the document itself, and what to change.</summary>
+public sealed record TriggerFieldError(string Path, string Message);

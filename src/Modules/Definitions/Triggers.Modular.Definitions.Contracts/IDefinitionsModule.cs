@@ -1,3 +1,5 @@
+using System.Text.Json;
+
 namespace Triggers.Modular.Definitions.Contracts;
 
 /// <summary>The Definitions module's public facade; other modules talk to it only through this project.</summary>
@@ -12,4 +14,13 @@ public interface IDefinitionsModule
     /// running or finished execution stays pinned to it); null when it never existed there.</summary>
     Task<DefinitionDto?> GetVersionAsync(string tenantId, string environment, string definitionId, int version,
         CancellationToken cancellationToken = default);
+
+    /// <summary>
+    /// Checks one trigger document by the rules a trigger declared inside a definition follows (SPEC §4): a flat object
+    /// <c>{ "type": "event", "event_name": …, "conditions": …, "schema": … }</c> (schedule and webhook fields likewise). Empty
+    /// when valid; otherwise one error per field, its path relative to the trigger (<c>type</c>, <c>event_name</c>,
+    /// <c>conditions[0].op</c>, <c>cron_expression</c>; the empty path for the document itself). Unknown fields and fields
+    /// of another type are errors.
+    /// </summary>
+    IReadOnlyList<TriggerFieldError> ValidateTrigger(JsonElement trigger);
 }

@@ -1,3 +1,4 @@
+using System.Text.Json;
 using FluentValidation;
 using Mediator;
 using Microsoft.AspNetCore.Routing;
@@ -41,6 +42,8 @@ internal sealed class DefinitionsModule(CommandHandler handler) : IDefinitionsMo
             return null;
         }
     }
+
+    public IReadOnlyList<TriggerFieldError> ValidateTrigger(JsonElement trigger) => TriggerDocumentCheck.Validate(trigger);
 }
 
 public static class DefinitionsModuleRegistration

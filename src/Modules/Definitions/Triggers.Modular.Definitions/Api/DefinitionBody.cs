@@ -23,7 +23,8 @@ internal static partial class DefinitionBody
     /// <summary>Fields the server sets; a body that carries them is refused rather than silently half-applied.</summary>
     private static readonly string[] ServerFields = ["id", "tenant_id", "environment", "version", "status", "created_at", "updated_at"];
 
-    private static readonly JsonSerializerOptions Strict = CreateOptions();
+    /// <summary>Exact names, strict numbers, unknown members refused; also binds a trigger resource's document (<see cref="Validation.TriggerDocumentCheck"/>).</summary>
+    internal static readonly JsonSerializerOptions Strict = CreateOptions();
 
     private static JsonSerializerOptions CreateOptions()
     {

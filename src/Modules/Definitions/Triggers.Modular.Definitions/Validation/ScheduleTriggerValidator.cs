@@ -11,14 +11,14 @@ internal static class ScheduleTriggerValidator
 
     public static void Validate(TriggerDocument trigger, string path, ValidationErrors errors)
     {
-        var zone = ValidateTimeZone(trigger.Timezone, $"{path}.timezone", errors);
-        ValidateCron(trigger.CronExpression, zone, $"{path}.cron_expression", errors);
+        var zone = ValidateTimeZone(trigger.Timezone, TriggerValidator.Field(path, "timezone"), errors);
+        ValidateCron(trigger.CronExpression, zone, TriggerValidator.Field(path, "cron_expression"), errors);
 
         if (trigger.OverlapPolicy is not null && !OverlapPolicies.Contains(trigger.OverlapPolicy, StringComparer.Ordinal))
-            errors.Add($"{path}.overlap_policy", $"unknown overlap_policy '{TriggerValidator.Clip(trigger.OverlapPolicy)}'; one of {string.Join(", ", OverlapPolicies)} (default skip).");
+            errors.Add(TriggerValidator.Field(path, "overlap_policy"), $"unknown overlap_policy '{TriggerValidator.Clip(trigger.OverlapPolicy)}'; one of {string.Join(", ", OverlapPolicies)} (default skip).");
 
         if (trigger.CatchupWindowSeconds is < 0 or > DefinitionLimits.MaxCatchupWindowSeconds)
-            errors.Add($"{path}.catchup_window_seconds", $"catchup_window_seconds must be between 0 and {DefinitionLimits.MaxCatchupWindowSeconds} (7 days); it is {trigger.CatchupWindowSeconds}.");
+            errors.Add(TriggerValidator.Field(path, "catchup_window_seconds"), $"catchup_window_seconds must be between 0 and {DefinitionLimits.MaxCatchupWindowSeconds} (7 days); it is {trigger.CatchupWindowSeconds}.");
     }
 
     /// <summary>The zone the expression fires in: UTC when absent, null when invalid (already reported).</summary>

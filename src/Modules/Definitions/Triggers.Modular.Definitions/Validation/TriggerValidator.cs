@@ -3,7 +3,8 @@ using Triggers.Modular.Executions.Contracts;
 
 namespace Triggers.Modular.Definitions.Validation;
 
-/// <summary><c>trigger</c> / <c>triggers[i]</c>: the type, the fields that type uses (SPEC §4), and no fields of other types.</summary>
+/// <summary><c>trigger</c> / <c>triggers[i]</c>: the type, the fields that type uses (SPEC §4), and no fields of other types.
+/// With an empty path (a trigger resource's own document) the paths are the field names themselves: <c>event_name</c>.</summary>
 internal static class TriggerValidator
 {
     public static readonly string[] Types = ["event", "webhook", "schedule", "manual", "api"];
@@ -18,13 +19,13 @@ internal static class TriggerValidator
 
         if (string.IsNullOrEmpty(trigger.Type))
         {
-            errors.Add($"{path}.type", $"type is required; one of {string.Join(", ", Types)}.");
+            errors.Add(Field(path, "type"), $"type is required; one of {string.Join(", ", Types)}.");
             return;
         }
 
         if (!Types.Contains(trigger.Type, StringComparer.Ordinal))
         {
-            errors.Add($"{path}.type", $"unknown trigger type '{Clip(trigger.Type)}'; one of {string.Join(", ", Types)}.");
+            errors.Add(Field(path, "type"), $"unknown trigger type '{Clip(trigger.Type)}'; one of {string.Join(", ", Types)}.");
             return;
         }
 
@@ -40,12 +41,12 @@ internal static class TriggerValidator
     private static void ValidateEvent(TriggerDocument trigger, string path, ValidationErrors errors)
     {
         if (string.IsNullOrEmpty(trigger.EventName))
-            errors.Add($"{path}.event_name", "event_name is required for an event trigger, such as \"customer.created\".");
+            errors.Add(Field(path, "event_name"), "event_name is required for an event trigger, such as \"customer.created\".");
         else if (!EventNames.IsValid(trigger.EventName))
-            errors.Add($"{path}.event_name", $"'{Clip(trigger.EventName)}' is not a valid event name: use {EventNames.SyntaxDescription}.");
+            errors.Add(Field(path, "event_name"), $"'{Clip(trigger.EventName)}' is not a valid event name: use {EventNames.SyntaxDescription}.");
 
-        if (trigger.Conditions.IsPresent()) ConditionValidator.ValidateList(trigger.Conditions!.Value, $"{path}.conditions", errors);
-        if (trigger.Schema.IsPresent()) PayloadSchemaCheck.Validate(trigger.Schema!.Value, $"{path}.schema", errors);
+        if (trigger.Conditions.IsPresent()) ConditionValidator.ValidateList(trigger.Conditions!.Value, Field(path, "conditions"), errors);
+        if (trigger.Schema.IsPresent()) PayloadSchemaCheck.Validate(trigger.Schema!.Value, Field(path, "schema"), errors);
     }
 
     private static void RejectFieldsOfOtherTypes(TriggerDocument t, string path, ValidationErrors errors)
@@ -67,9 +68,12 @@ internal static class TriggerValidator
         void Check(string owner, string field, bool present)
         {
             if (present && t.Type != owner)
-                errors.Add($"{path}.{field}", $"'{field}' is not used by this trigger type ({t.Type}); it belongs to '{owner}' triggers. Remove it or change the type.");
+                errors.Add(Field(path, field), $"'{field}' is not used by this trigger type ({t.Type}); it belongs to '{owner}' triggers. Remove it or change the type.");
         }
     }
+
+    /// <summary><c>trigger.event_name</c>, or <c>event_name</c> when the trigger is the whole document.</summary>
+    internal static string Field(string path, string field) => path.Length == 0 ? field : $"{path}.{field}";
 
     internal static string Clip(string s) => s.Length <= 100 ? s : s[..100] + "…";
 }

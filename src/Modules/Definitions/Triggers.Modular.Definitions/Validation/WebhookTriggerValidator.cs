@@ -14,33 +14,33 @@ internal static partial class WebhookTriggerValidator
     public static void Validate(TriggerDocument trigger, string path, ValidationErrors errors)
     {
         if (trigger.Method is not null && !Methods.Contains(trigger.Method, StringComparer.Ordinal))
-            errors.Add($"{path}.method", $"unknown method '{TriggerValidator.Clip(trigger.Method)}'; one of {string.Join(", ", Methods)} (default POST).");
+            errors.Add(TriggerValidator.Field(path, "method"), $"unknown method '{TriggerValidator.Clip(trigger.Method)}'; one of {string.Join(", ", Methods)} (default POST).");
         if (trigger.AuthType is not null && !AuthTypes.Contains(trigger.AuthType, StringComparer.Ordinal))
-            errors.Add($"{path}.auth_type", $"unknown auth_type '{TriggerValidator.Clip(trigger.AuthType)}'; one of {string.Join(", ", AuthTypes)} (default none).");
+            errors.Add(TriggerValidator.Field(path, "auth_type"), $"unknown auth_type '{TriggerValidator.Clip(trigger.AuthType)}'; one of {string.Join(", ", AuthTypes)} (default none).");
 
         if (trigger.AuthType == "hmac")
         {
             if (trigger.HmacScheme is null || !HmacSchemes.Contains(trigger.HmacScheme, StringComparer.Ordinal))
-                errors.Add($"{path}.hmac_scheme", trigger.HmacScheme is null
+                errors.Add(TriggerValidator.Field(path, "hmac_scheme"), trigger.HmacScheme is null
                     ? $"hmac_scheme is required with auth_type hmac; one of {string.Join(", ", HmacSchemes)}."
                     : $"unknown hmac_scheme '{TriggerValidator.Clip(trigger.HmacScheme)}'; one of {string.Join(", ", HmacSchemes)}.");
         }
         else if (trigger.HmacScheme is not null)
         {
-            errors.Add($"{path}.hmac_scheme", "hmac_scheme is only used with auth_type hmac; remove it or set auth_type to hmac.");
+            errors.Add(TriggerValidator.Field(path, "hmac_scheme"), "hmac_scheme is only used with auth_type hmac; remove it or set auth_type to hmac.");
         }
 
         if (trigger.ApiKeyHeader is not null)
         {
             if (trigger.AuthType != "api_key")
-                errors.Add($"{path}.api_key_header", "api_key_header is only used with auth_type api_key; remove it or set auth_type to api_key.");
+                errors.Add(TriggerValidator.Field(path, "api_key_header"), "api_key_header is only used with auth_type api_key; remove it or set auth_type to api_key.");
             else if (trigger.ApiKeyHeader.Length is 0 or > DefinitionLimits.HeaderNameMaxLength || !HeaderToken().IsMatch(trigger.ApiKeyHeader))
-                errors.Add($"{path}.api_key_header", $"'{TriggerValidator.Clip(trigger.ApiKeyHeader)}' is not a valid header name: use letters, digits and - (such as \"X-Api-Key\"), at most {DefinitionLimits.HeaderNameMaxLength} characters.");
+                errors.Add(TriggerValidator.Field(path, "api_key_header"), $"'{TriggerValidator.Clip(trigger.ApiKeyHeader)}' is not a valid header name: use letters, digits and - (such as \"X-Api-Key\"), at most {DefinitionLimits.HeaderNameMaxLength} characters.");
         }
 
-        ValidateOrigins(trigger.AllowedOrigins, $"{path}.allowed_origins", errors);
+        ValidateOrigins(trigger.AllowedOrigins, TriggerValidator.Field(path, "allowed_origins"), errors);
         if (trigger.ResponseFormat is not null && !ResponseFormats.Contains(trigger.ResponseFormat, StringComparer.Ordinal))
-            errors.Add($"{path}.response_format", $"unknown response_format '{TriggerValidator.Clip(trigger.ResponseFormat)}'; one of {string.Join(", ", ResponseFormats)} (default json).");
+            errors.Add(TriggerValidator.Field(path, "response_format"), $"unknown response_format '{TriggerValidator.Clip(trigger.ResponseFormat)}'; one of {string.Join(", ", ResponseFormats)} (default json).");
     }
 
     private static void ValidateOrigins(IReadOnlyList<string>? origins, string path, ValidationErrors errors)

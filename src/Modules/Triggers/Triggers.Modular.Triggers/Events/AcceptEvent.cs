@@ -141,7 +141,7 @@ internal sealed class AcceptEventHandler(IEventStore store, EventSerializer seri
             : PrefixedId.New("evt", clock);
         var stream = EventEventTypes.StreamFor(id);
         var eventId = CommandEventIds.From(context, command, stream)?.Invoke(0) ?? Guid.CreateVersion7();
-        var accepted = new EventAccepted(id, scope.TenantId, scope.Environment, name, EventRules.PayloadOrEmpty(payload), "api", 0, clock.GetUtcNow());
+        var accepted = new EventAccepted(id, scope.TenantId, scope.Environment, name, EventRules.PayloadOrEmpty(payload), "api", 0, clock.Now());
         // A new stream: with a key, a repeat of the same append is recognised as a replay (same event id, same place).
         await store.AppendToStreamAsync(stream, ExpectedRevision.NoStream,
             [serializer.Serialize(accepted, eventId, context.ToMetadata())], cancellationToken)

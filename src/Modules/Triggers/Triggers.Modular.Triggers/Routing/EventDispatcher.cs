@@ -64,7 +64,7 @@ internal sealed partial class EventDispatcher(IEventStore store, EventSerializer
     public async Task<IReadOnlyList<IEvent>> RouteAsync(EventAccepted accepted, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(accepted);
-        var now = clock.GetUtcNow();
+        var now = clock.Now();
         var triggers = await ListenersAsync(accepted.TenantId, accepted.Environment, accepted.Name, cancellationToken).ConfigureAwait(false);
         if (triggers.Count == 0) return [new EventUnrouted(accepted.EventId, accepted.TenantId, accepted.Environment, accepted.Name, now)];
 

@@ -62,7 +62,7 @@ internal sealed class DefinitionTriggerSync(CommandHandler handler, EventSeriali
             var (state, _) = await handler.LoadAsync(TriggerDecider.Instance, TriggerEventTypes.StreamFor(gone.Id), cancellationToken).ConfigureAwait(false);
             if (!state.Exists || state.Deleted) continue;
             await handler.HandleAsync(TriggerDecider.Instance, TriggerEventTypes.StreamFor(gone.Id),
-                new TriggerCommand.Delete(gone.Id, tenantId, environment, clock.GetUtcNow()), metadata, cancellationToken: cancellationToken).ConfigureAwait(false);
+                new TriggerCommand.Delete(gone.Id, tenantId, environment, clock.Now()), metadata, cancellationToken: cancellationToken).ConfigureAwait(false);
         }
 
         foreach (var declared in now)
@@ -72,9 +72,9 @@ internal sealed class DefinitionTriggerSync(CommandHandler handler, EventSeriali
             if (state.Deleted) continue;
             var name = declared.NameUnder(definitionName);
             TriggerCommand command = state.Exists
-                ? new TriggerCommand.Update(declared.Id, tenantId, environment, workflowId, name, null, declared.Config, clock.GetUtcNow())
+                ? new TriggerCommand.Update(declared.Id, tenantId, environment, workflowId, name, null, declared.Config, clock.Now())
                 : new TriggerCommand.Create(declared.Id, tenantId, environment, workflowId, name, declared.Type, Enabled: true, declared.Config, "definition",
-                    clock.GetUtcNow());
+                    clock.Now());
             await handler.HandleAsync(TriggerDecider.Instance, stream, command, metadata, cancellationToken: cancellationToken).ConfigureAwait(false);
         }
     }

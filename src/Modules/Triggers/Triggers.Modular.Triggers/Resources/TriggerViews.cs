@@ -1,0 +1,44 @@
+using System.Text.Json;
+using Triggers.Modular.BuildingBlocks.Aggregates;
+using Triggers.Modular.BuildingBlocks.Errors;
+using Triggers.Modular.BuildingBlocks.Ids;
+using Triggers.Modular.BuildingBlocks.Mediation;
+using Triggers.Modular.Triggers.Contracts;
+using Triggers.Modular.Triggers.Domain;
+
+namespace Triggers.Modular.Triggers.Resources;
+
+/// <summary>A trigger as the API shows it. <see cref="Config"/> is the type's configuration as sent (SPEC §4);
+/// <see cref="Source"/> is <c>api</c>, or <c>definition</c> for a trigger declared inside its workflow definition.</summary>
+internal sealed record TriggerDto(string Id, string WorkflowId, string Name, string Type, bool Enabled, JsonElement Config, string Source,
+    DateTimeOffset CreatedAt, DateTimeOffset UpdatedAt);
+
+internal static class TriggerViews
+{
+    public const string SourceApi = "api";
+    public const string SourceDefinition = "definition";
+
+    public static readonly string[] Types = ["event", "webhook", "schedule", "manual", "api"];
+
+    public static TriggerDto ToDto(this TriggerState state) =>
+        new(state.Id, state.WorkflowId, state.Name, state.Type, state.Enabled, state.Config, state.Source, state.CreatedAt, state.UpdatedAt);
+
+    /// <summary>The caller's trigger, folded from its stream; another scope's, a deleted or a malformed id → 404.</summary>
+    public static async Task<TriggerState> LoadOwnedAsync(this CommandHandler handler, TenantScope scope, string id, CancellationToken cancellationToken)
+    {
+        if (!PrefixedId.IsValid("trg", id)) throw new NotFoundException("Trigger", id);
+        var (state, _) = await handler.LoadAsync(TriggerDecider.Instance, TriggerEventTypes.StreamFor(id), cancellationToken).ConfigureAwait(false);
+        if (!state.BelongsTo(scope.TenantId, scope.Environment) || state.Deleted) throw new NotFoundException("Trigger", id);
+        return state;
+    }
+
+    /// <summary>A trigger declared inside a definition is kept in step with it: only enable and disable are the API's to change.</summary>
+    public static void RefuseIfOwnedByDefinition(this TriggerState state, string change)
+    {
+        ArgumentNullException.ThrowIfNull(state);
+        if (state.Source == SourceDefinition)
+            throw new ConflictException(
+                $"Trigger '{state.Id}' is declared in workflow definition '{state.WorkflowId}' and kept in step with it, so it cannot be {change} " +
+                "here: edit the definition's trigger/triggers instead (enable and disable work on it).");
+    }
+}
