@@ -61,6 +61,18 @@ public sealed class RoutingTests(EventsHosts hosts) : IClassFixture<EventsHosts>
         }, ids => workflowIds.All(ids.Contains), $"triggers of {eventName} for {string.Join(", ", workflowIds)}");
     }
 
+    /// <summary>Waits until the read model routing uses shows the trigger enabled or disabled.</summary>
+    private static async Task WaitEnabledAsync(ApiHost host, string triggerId, bool enabled)
+    {
+        var database = host.Services.GetRequiredService<IStoreDatabase>();
+        var table = database.Dialect == StoreDialect.Postgres ? "triggers.triggers" : "triggers_triggers";
+        await EventuallyAsync(async () =>
+        {
+            await using var connection = await database.OpenConnectionAsync();
+            return await connection.ExecuteScalarAsync<bool>($"SELECT enabled FROM {table} WHERE trigger_id = @triggerId", new { triggerId });
+        }, e => e == enabled, $"trigger {triggerId} enabled = {enabled} in the read model");
+    }
+
     [Theory]
     [InlineData(StoreKind.Sqlite)]
     [InlineData(StoreKind.Postgres)]
@@ -186,5 +198,28 @@ public sealed class RoutingTests(EventsHosts hosts) : IClassFixture<EventsHosts>
         Assert.Equal(EventEventTypes.TriggerFired, Assert.Single(await DecisionsAsync(host, await SendAsync(client, after, new { order_id = 2 }))).Type);
         var old = Assert.Single(await DecisionsAsync(host, await SendAsync(client, before, new { order_id = 3 })));
         Assert.Equal(EventEventTypes.Unrouted, old.Type);
+    }
+
+    [Fact]
+    public async Task Given_a_disabled_trigger_When_its_event_is_sent_Then_nothing_fires_until_it_is_enabled_again()
+    {
+        var host = await hosts.GetAsync(StoreKind.Sqlite);
+        var client = await ClientAsync(host);
+        var name = $"door.opened_{Guid.NewGuid():N}"[..26];
+        var workflow = await CreateDefinitionAsync(client, SetStep, EventTrigger(name));
+        await WaitRoutableAsync(host, name, workflow);
+        var trigger = Str((await EventuallyAsync(async () => JsonNode.Parse(await client.GetStringAsync(Url($"/api/v1/triggers?workflow_id={workflow}")))!,
+            l => l["items"]!.AsArray().Count == 1, "the declared trigger in the list"))["items"]![0]!["id"]);
+
+        (await client.PostAsync(Url($"/api/v1/triggers/{trigger}/disable"), null)).EnsureSuccessStatusCode();
+        await WaitEnabledAsync(host, trigger, false);
+        Assert.Equal(EventEventTypes.Unrouted, Assert.Single(await DecisionsAsync(host, await SendAsync(client, name, new { order_id = 1 }))).Type);
+        (await client.PostAsync(Url($"/api/v1/triggers/{trigger}/enable"), null)).EnsureSuccessStatusCode();
+        await WaitEnabledAsync(host, trigger, true);
+        Assert.Equal(EventEventTypes.TriggerFired, Assert.Single(await DecisionsAsync(host, await SendAsync(client, name, new { order_id = 2 }))).Type);
+
+        var executions = await EventExecutionsAsync(client, workflow, 1);
+        var only = Assert.Single(executions);
+        Assert.Equal(2, (await WaitForStatusAsync(client, Str(only!["id"]), "completed"))["trigger_data"]!["order_id"]!.GetValue<int>());
     }
 }

@@ -10,6 +10,9 @@ internal static class TriggerMetrics
     public static readonly Counter<long> EventsReceived = Meter.CreateCounter<long>("events_received",
         description: "Events sent to the events API, by outcome (accepted; rejected: a batch item that failed validation).");
 
+    public static readonly Counter<long> EventsEmitted = Meter.CreateCounter<long>("events_emitted",
+        description: "emit_event steps, by outcome (emitted; invalid: the rendered event failed the events API's rules; depth_exceeded: the loop guard refused it).");
+
     public static readonly Counter<long> EventsRouted = Meter.CreateCounter<long>("events_routed",
         description: "Trigger firings: an accepted event that started (or will start) a workflow through one trigger.");
 

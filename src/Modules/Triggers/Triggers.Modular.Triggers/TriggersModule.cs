@@ -9,7 +9,9 @@ using Triggers.Modular.BuildingBlocks.Storage;
 using Triggers.Modular.Triggers.Contracts;
 using Triggers.Modular.Triggers.Events;
 using Triggers.Modular.Triggers.ReadModel;
+using Triggers.Modular.Executions.Contracts.Steps;
 using Triggers.Modular.Triggers.Routing;
+using Triggers.Modular.Triggers.Steps;
 using Triggers.Modular.Triggers.Sync;
 
 namespace Triggers.Modular.Triggers;
@@ -19,7 +21,8 @@ internal sealed class TriggersModule : ITriggersModule;
 public static class TriggersModuleRegistration
 {
     /// <summary>Registers the module: its mediator, event types, the triggers read model, the event processors that keep
-    /// definitions' declared triggers and route accepted events, and the events API's options (<c>Triggers:Events</c>).</summary>
+    /// definitions' declared triggers and route accepted events, the <c>emit_event</c> step handler, and the events
+    /// API's options (<c>Triggers:Events</c>).</summary>
     public static IServiceCollection AddTriggersModule(this IServiceCollection services, IConfiguration configuration)
     {
         ArgumentNullException.ThrowIfNull(configuration);
@@ -41,6 +44,7 @@ public static class TriggersModuleRegistration
         services.AddProjection<TriggersProjection>();
         services.AddEventProcessor<DefinitionTriggerSync>();
         services.AddEventProcessor<EventDispatcher>();
+        services.AddStepHandler<EmitEventStepHandler>();
         services.AddSingleton<ITriggersModule, TriggersModule>();
         return services;
     }
