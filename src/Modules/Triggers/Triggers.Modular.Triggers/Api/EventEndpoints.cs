@@ -42,6 +42,22 @@ internal static class EventEndpoints
             .WithSummary("Send up to 100 events at once → 202 with one result per event, in order: accepted (with its event_id) " +
                 "or rejected (with field errors); the accepted ones are stored whatever happens to the others.")
             .Produces<EventBatchReceived>(StatusCodes.Status202Accepted);
+
+        group.MapPost("/dry-run", async (HttpRequest request, TriggersMediator mediator, CancellationToken ct) =>
+            {
+                var body = await ReadAsync<EventInput>(request, ct);
+                return TypedResults.Ok(await mediator.Send(new DryRunEvent(body.Name, body.Payload), ct));
+            })
+            .RequireAuthorization(Permissions.EventsWrite)
+            .Accepts<EventInput>("application/json")
+            .WithName("DryRunEvent")
+            .WithSummary("Which triggers an event { name, payload } would fire now, and why each other would not — nothing is stored, " +
+                "nothing starts (checked like a send: 400 with field errors). 200 { name, would_fire: [{ trigger_id, workflow_id, " +
+                "trigger_name }], would_not_fire: [{ trigger_id, workflow_id, trigger_name, reason, details }], unrouted }; reason is " +
+                "definition_missing, definition_disabled, schema_failed (details: the payload's errors with their paths), " +
+                "condition_false (details: the failing leaf) — as routing records them — or, dry run only, trigger_disabled or " +
+                "name_mismatch (an enabled trigger listening to a name a typo away). unrouted: no enabled trigger listens to the name.")
+            .Produces<EventDryRun>(StatusCodes.Status200OK);
     }
 
     /// <summary>A required JSON body, bound with the API's JSON options: none → 400, not JSON → 415, bad JSON → 400.</summary>

@@ -14,8 +14,27 @@ using Triggers.Modular.Triggers.ReadModel;
 
 namespace Triggers.Modular.Triggers.Routing;
 
-/// <summary>One enabled event trigger as routing needs it.</summary>
-internal sealed record RoutableTrigger(string TriggerId, string WorkflowId, JsonElement Config);
+/// <summary>One event trigger listening to a name, as routing needs it.</summary>
+internal sealed record RoutableTrigger(string TriggerId, string WorkflowId, string Name, bool Enabled, JsonElement Config);
+
+/// <summary>What routing decides, or would decide, for one trigger: it fires when <see cref="Reason"/> is null, otherwise it
+/// is skipped for that reason (one of <see cref="SkipReasons"/>) with <see cref="Details"/> saying why.</summary>
+internal sealed record TriggerVerdict(string TriggerId, string WorkflowId, string TriggerName, string? Reason, IReadOnlyList<string> Details)
+{
+    public bool Fires => Reason is null;
+}
+
+/// <summary>Why a trigger does not fire. The first four are recorded by routing (<see cref="TriggerSkipped.Reason"/>); the
+/// last two only the dry run reports: real routing never looks at disabled triggers or at other names.</summary>
+internal static class SkipReasons
+{
+    public const string DefinitionMissing = "definition_missing";
+    public const string DefinitionDisabled = "definition_disabled";
+    public const string SchemaFailed = "schema_failed";
+    public const string ConditionFalse = "condition_false";
+    public const string TriggerDisabled = "trigger_disabled";
+    public const string NameMismatch = "name_mismatch";
+}
 
 /// <summary>
 /// Routes accepted events: for each, every enabled <c>event</c> trigger of the same tenant × environment listening to
@@ -60,70 +79,150 @@ internal sealed partial class EventDispatcher(IEventStore store, EventSerializer
         }
     }
 
-    /// <summary>The decisions for one event, without recording them (the dry run shows these).</summary>
+    /// <summary>The decisions for one event, without recording them.</summary>
     public async Task<IReadOnlyList<IEvent>> RouteAsync(EventAccepted accepted, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(accepted);
         var now = clock.Now();
-        var triggers = await ListenersAsync(accepted.TenantId, accepted.Environment, accepted.Name, cancellationToken).ConfigureAwait(false);
-        if (triggers.Count == 0) return [new EventUnrouted(accepted.EventId, accepted.TenantId, accepted.Environment, accepted.Name, now)];
+        var verdicts = await EvaluateAsync(accepted.TenantId, accepted.Environment, accepted.Name, accepted.Payload, includeDisabled: false, cancellationToken)
+            .ConfigureAwait(false);
+        if (verdicts.Count == 0) return [new EventUnrouted(accepted.EventId, accepted.TenantId, accepted.Environment, accepted.Name, now)];
 
-        var subject = JsonSerializer.SerializeToElement(new { name = accepted.Name, payload = accepted.Payload });
-        var decisions = new List<IEvent>(triggers.Count);
-        foreach (var trigger in triggers)
-        {
-            var (reason, details) = await CheckAsync(accepted, trigger, subject, cancellationToken).ConfigureAwait(false);
-            decisions.Add(reason is null
-                ? new TriggerFired(accepted.EventId, accepted.TenantId, accepted.Environment, accepted.Name, trigger.TriggerId, trigger.WorkflowId,
-                    ExecutionIdFor(accepted.EventId, trigger.TriggerId), accepted.Payload, accepted.At, now)
-                : new TriggerSkipped(accepted.EventId, accepted.TenantId, accepted.Environment, accepted.Name, trigger.TriggerId, trigger.WorkflowId,
-                    reason, details, now));
-        }
-
-        return decisions;
+        return [.. verdicts.Select(v => v.Fires
+            ? (IEvent)new TriggerFired(accepted.EventId, accepted.TenantId, accepted.Environment, accepted.Name, v.TriggerId, v.WorkflowId,
+                ExecutionIdFor(accepted.EventId, v.TriggerId), accepted.Payload, accepted.At, now)
+            : new TriggerSkipped(accepted.EventId, accepted.TenantId, accepted.Environment, accepted.Name, v.TriggerId, v.WorkflowId,
+                v.Reason!, v.Details, now))];
     }
 
-    private async Task<(string? Reason, IReadOnlyList<string> Details)> CheckAsync(EventAccepted accepted, RoutableTrigger trigger, JsonElement subject,
-        CancellationToken cancellationToken)
+    /// <summary>
+    /// The dry run of an event nobody sent: the verdict of routing for every enabled event trigger of the tenant ×
+    /// environment listening to <paramref name="name"/> (exactly as <see cref="RouteAsync"/> decides), plus — reported here
+    /// only — the disabled ones listening to it (<see cref="SkipReasons.TriggerDisabled"/>) and the enabled ones listening to
+    /// a name a typo away (<see cref="SkipReasons.NameMismatch"/>). <c>Unrouted</c>: no enabled trigger listens to the name,
+    /// so a real send would be recorded as unrouted. Reads only; records nothing.
+    /// </summary>
+    public async Task<(IReadOnlyList<TriggerVerdict> Verdicts, bool Unrouted)> DryRunAsync(string tenantId, string environment, string name,
+        JsonElement payload, CancellationToken cancellationToken)
     {
-        var definition = await definitions.GetAsync(accepted.TenantId, accepted.Environment, trigger.WorkflowId, cancellationToken: cancellationToken)
+        var listening = await EvaluateAsync(tenantId, environment, name, payload, includeDisabled: true, cancellationToken).ConfigureAwait(false);
+        var near = await NearNamesAsync(tenantId, environment, name, cancellationToken).ConfigureAwait(false);
+        return ([.. listening, .. near], listening.All(v => v.Reason == SkipReasons.TriggerDisabled));
+    }
+
+    /// <summary>The verdicts for the event triggers of a tenant × environment listening to <paramref name="name"/>, by trigger
+    /// id: the enabled ones (what routing records), and with <paramref name="includeDisabled"/> the disabled ones too (the
+    /// dry run). Empty when none listens.</summary>
+    private async Task<IReadOnlyList<TriggerVerdict>> EvaluateAsync(string tenantId, string environment, string name, JsonElement payload,
+        bool includeDisabled, CancellationToken cancellationToken)
+    {
+        var triggers = await ListenersAsync(tenantId, environment, name, includeDisabled, cancellationToken).ConfigureAwait(false);
+        if (triggers.Count == 0) return [];
+
+        var subject = JsonSerializer.SerializeToElement(new { name, payload });
+        var verdicts = new List<TriggerVerdict>(triggers.Count);
+        foreach (var trigger in triggers)
+        {
+            var (reason, details) = trigger.Enabled
+                ? await CheckAsync(tenantId, environment, payload, trigger, subject, cancellationToken).ConfigureAwait(false)
+                : (SkipReasons.TriggerDisabled, [$"trigger '{trigger.TriggerId}' is disabled: POST /api/v1/triggers/{trigger.TriggerId}/enable turns it on"]);
+            verdicts.Add(new TriggerVerdict(trigger.TriggerId, trigger.WorkflowId, trigger.Name, reason, details));
+        }
+
+        return verdicts;
+    }
+
+    private async Task<(string? Reason, IReadOnlyList<string> Details)> CheckAsync(string tenantId, string environment, JsonElement payload,
+        RoutableTrigger trigger, JsonElement subject, CancellationToken cancellationToken)
+    {
+        var definition = await definitions.GetAsync(tenantId, environment, trigger.WorkflowId, cancellationToken: cancellationToken)
             .ConfigureAwait(false);
-        if (definition is null) return ("definition_missing", [$"workflow definition '{trigger.WorkflowId}' does not exist (deleted?)"]);
-        if (!definition.Enabled) return ("definition_disabled", [$"workflow definition '{trigger.WorkflowId}' is disabled"]);
+        if (definition is null) return (SkipReasons.DefinitionMissing, [$"workflow definition '{trigger.WorkflowId}' does not exist (deleted?)"]);
+        if (!definition.Enabled) return (SkipReasons.DefinitionDisabled, [$"workflow definition '{trigger.WorkflowId}' is disabled"]);
 
         if (trigger.Config.TryGetProperty("schema", out var schema) && schema.ValueKind != JsonValueKind.Null)
         {
             IReadOnlyList<string> errors;
             try
             {
-                errors = await PayloadSchemas.ValidateAsync(schema, accepted.Payload, cancellationToken).ConfigureAwait(false);
+                errors = await PayloadSchemas.ValidateAsync(schema, payload, cancellationToken).ConfigureAwait(false);
             }
             catch (Exception ex) when (ex is JsonException or NotSupportedException or InvalidOperationException)
             {
                 errors = [$"the trigger's schema cannot be used: {ex.Message}"];
             }
 
-            if (errors.Count > 0) return ("schema_failed", errors);
+            if (errors.Count > 0) return (SkipReasons.SchemaFailed, errors);
         }
 
         if (trigger.Config.TryGetProperty("conditions", out var conditions) && conditions.ValueKind == JsonValueKind.Array)
         {
             var result = ConditionEvaluator.ExplainAll(conditions, subject);
-            if (!result.Holds) return ("condition_false", [result.Reason ?? "the conditions do not hold"]);
+            if (!result.Holds) return (SkipReasons.ConditionFalse, [result.Reason ?? "the conditions do not hold"]);
         }
 
         return (null, []);
     }
 
-    private async Task<IReadOnlyList<RoutableTrigger>> ListenersAsync(string tenantId, string environment, string name, CancellationToken cancellationToken)
+    private async Task<IReadOnlyList<RoutableTrigger>> ListenersAsync(string tenantId, string environment, string name, bool includeDisabled,
+        CancellationToken cancellationToken)
     {
         await using var connection = await database.OpenConnectionAsync(cancellationToken).ConfigureAwait(false);
-        var rows = await connection.QueryAsync<(string TriggerId, string WorkflowId, string Config)>(new CommandDefinition(
-            $"SELECT trigger_id, workflow_id, config FROM {TriggersProjection.Table(database.Dialect)} WHERE tenant_id = @tenantId AND environment = @environment " +
-            "AND event_name = @name AND type = 'event' AND enabled = @enabled ORDER BY trigger_id",
+        var rows = await connection.QueryAsync<(string TriggerId, string WorkflowId, string Name, object Enabled, string Config)>(new CommandDefinition(
+            $"SELECT trigger_id, workflow_id, name, enabled, config FROM {TriggersProjection.Table(database.Dialect)} " +
+            "WHERE tenant_id = @tenantId AND environment = @environment AND event_name = @name AND type = 'event'" +
+            (includeDisabled ? "" : " AND enabled = @enabled") + " ORDER BY trigger_id",
             new { tenantId, environment, name, enabled = true }, cancellationToken: cancellationToken)).ConfigureAwait(false);
-        return [.. rows.Select(r => new RoutableTrigger(r.TriggerId, r.WorkflowId, JsonDocument.Parse(r.Config).RootElement.Clone()))];
+        return [.. rows.Select(r => new RoutableTrigger(r.TriggerId, r.WorkflowId, r.Name, IsTrue(r.Enabled),
+            JsonDocument.Parse(r.Config).RootElement.Clone()))];
     }
+
+    /// <summary>Dry run only: the enabled event triggers listening to another name at most <see cref="MaxNameDistance"/> edits
+    /// away from <paramref name="name"/> (a typo on either side), by trigger id.</summary>
+    private async Task<IReadOnlyList<TriggerVerdict>> NearNamesAsync(string tenantId, string environment, string name, CancellationToken cancellationToken)
+    {
+        var max = MaxNameDistance(name);
+        if (max == 0) return [];
+        await using var connection = await database.OpenConnectionAsync(cancellationToken).ConfigureAwait(false);
+        var rows = await connection.QueryAsync<(string TriggerId, string WorkflowId, string Name, string EventName)>(new CommandDefinition(
+            $"SELECT trigger_id, workflow_id, name, event_name FROM {TriggersProjection.Table(database.Dialect)} " +
+            "WHERE tenant_id = @tenantId AND environment = @environment AND type = 'event' AND enabled = @enabled AND event_name IS NOT NULL " +
+            "AND event_name <> @name AND LENGTH(event_name) BETWEEN @shortest AND @longest ORDER BY trigger_id",
+            new { tenantId, environment, name, enabled = true, shortest = name.Length - max, longest = name.Length + max },
+            cancellationToken: cancellationToken)).ConfigureAwait(false);
+        return [.. rows.Where(r => EditDistance(name, r.EventName, max) <= max).Select(r => new TriggerVerdict(r.TriggerId, r.WorkflowId, r.Name,
+            SkipReasons.NameMismatch, [$"the trigger listens to '{r.EventName}', not '{name}' (a typo?)"]))];
+    }
+
+    /// <summary>How many edits still count as "close": none for names of up to 3 characters, 1 up to 7, then 2.</summary>
+    private static int MaxNameDistance(string name) => Math.Min(2, name.Length / 4);
+
+    /// <summary>Levenshtein distance of two short strings, or <paramref name="max"/> + 1 as soon as it must exceed it.</summary>
+    internal static int EditDistance(string a, string b, int max)
+    {
+        if (Math.Abs(a.Length - b.Length) > max) return max + 1;
+        var previous = new int[b.Length + 1];
+        var current = new int[b.Length + 1];
+        for (var j = 0; j <= b.Length; j++) previous[j] = j;
+        for (var i = 1; i <= a.Length; i++)
+        {
+            current[0] = i;
+            var best = i;
+            for (var j = 1; j <= b.Length; j++)
+            {
+                current[j] = Math.Min(Math.Min(current[j - 1] + 1, previous[j] + 1), previous[j - 1] + (a[i - 1] == b[j - 1] ? 0 : 1));
+                best = Math.Min(best, current[j]);
+            }
+
+            if (best > max) return max + 1;
+            (previous, current) = (current, previous);
+        }
+
+        return previous[b.Length];
+    }
+
+    /// <summary>A boolean column: <c>boolean</c> on PostgreSQL, <c>INTEGER</c> 0/1 on SQLite.</summary>
+    private static bool IsTrue(object value) => value is bool b ? b : Convert.ToInt64(value, System.Globalization.CultureInfo.InvariantCulture) != 0;
 
     private void Count(IReadOnlyList<IEvent> decisions)
     {
