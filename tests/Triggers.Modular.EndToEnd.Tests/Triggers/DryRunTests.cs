@@ -10,6 +10,7 @@ using Triggers.Modular.EndToEnd.Tests.Support;
 using Triggers.Modular.Triggers.Contracts;
 using static Triggers.Modular.EndToEnd.Tests.Executions.ExecutionsApi;
 using static Triggers.Modular.EndToEnd.Tests.Support.Http;
+using static Triggers.Modular.EndToEnd.Tests.Triggers.TriggerTestApi;
 
 namespace Triggers.Modular.EndToEnd.Tests.Triggers;
 
@@ -20,15 +21,8 @@ public sealed class DryRunTests(EventsHosts hosts) : IClassFixture<EventsHosts>
 {
     private const string DryRunRoute = "/api/v1/events/dry-run";
     private const string TriggersRoute = "/api/v1/triggers";
-    private const string SetStep = """[ { "id": "s", "type": "set", "config": { "values": { "got": "{{ trigger.order_id }}" } } } ]""";
     private const string Schema = """ "schema": { "type": "object", "required": ["order_id"], "properties": { "order_id": { "type": "integer" } } } """;
     private const string ProOnly = """ "conditions": [ { "path": "payload.plan", "op": "eq", "value": "pro" } ] """;
-
-    private static async Task<HttpClient> ClientAsync(ApiHost host, string tenant = "acme", string environment = "dev") =>
-        await host.ClientAsync(tenant, environment, Permissions.EventsWrite, Permissions.WorkflowsRead, Permissions.WorkflowsWrite, Permissions.WorkflowsExecute);
-
-    private static string EventTrigger(string name, string extra = "") =>
-        $$"""  "trigger": { "type": "event", "event_name": "{{name}}"{{(extra.Length > 0 ? ", " + extra : "")}} }""";
 
     private static string NewName(string prefix) => $"{prefix}_{Guid.NewGuid():N}"[..28];
 
@@ -40,35 +34,6 @@ public sealed class DryRunTests(EventsHosts hosts) : IClassFixture<EventsHosts>
         var body = JsonNode.Parse(text)!.AsObject();
         Assert.Equal(name, Str(body["name"]));
         return body;
-    }
-
-    private static async Task<string> SendAsync(HttpClient client, string name, object payload)
-    {
-        var response = await client.PostJsonAsync("/api/v1/events", new { Name = name, Payload = payload });
-        var text = await response.Content.ReadAsStringAsync();
-        Assert.True(response.StatusCode == HttpStatusCode.Accepted, text);
-        return JsonNode.Parse(text)!["event_id"]!.GetValue<string>();
-    }
-
-    /// <summary>The routing decisions recorded in the event's stream (after <c>event_accepted</c>), once there are some.</summary>
-    private static async Task<RecordedEvent[]> DecisionsAsync(ApiHost host, string eventId)
-    {
-        var store = host.Services.GetRequiredService<IEventStore>();
-        var events = await EventuallyAsync(() => store.ReadStreamAsync(EventEventTypes.StreamFor(eventId), ReadDirection.Forward, 0, 100),
-            e => e.Count > 1, $"event {eventId} to be routed");
-        return [.. events.Skip(1)];
-    }
-
-    /// <summary>Waits until the triggers read model (what routing and the dry run read) lists a trigger of each workflow for the name.</summary>
-    private static async Task WaitRoutableAsync(ApiHost host, string eventName, params string[] workflowIds)
-    {
-        var database = host.Services.GetRequiredService<IStoreDatabase>();
-        var table = database.Dialect == StoreDialect.Postgres ? "triggers.triggers" : "triggers_triggers";
-        await EventuallyAsync(async () =>
-        {
-            await using var connection = await database.OpenConnectionAsync();
-            return (await connection.QueryAsync<string>($"SELECT workflow_id FROM {table} WHERE event_name = @eventName", new { eventName })).ToList();
-        }, ids => workflowIds.All(ids.Contains), $"triggers of {eventName} for {string.Join(", ", workflowIds)}");
     }
 
     /// <summary>The trigger declared in the workflow's definition (its only one), from <c>GET /api/v1/triggers?workflow_id=</c>.</summary>

@@ -15,6 +15,7 @@ using Triggers.Modular.Triggers;
 using Triggers.Modular.Triggers.Contracts;
 using static Triggers.Modular.EndToEnd.Tests.Executions.ExecutionsApi;
 using static Triggers.Modular.EndToEnd.Tests.Support.Http;
+using static Triggers.Modular.EndToEnd.Tests.Triggers.TriggerTestApi;
 
 namespace Triggers.Modular.EndToEnd.Tests.Triggers;
 
@@ -58,11 +59,6 @@ public sealed class EmitEventTests(EmitEventHosts hosts) : IClassFixture<EmitEve
 {
     private const string SetStep = """[ { "id": "s", "type": "set", "config": { "values": { "got": "{{ trigger.order }}" } } } ]""";
 
-    private static async Task<HttpClient> ClientAsync(ApiHost host, string tenant = "acme", string environment = "dev") =>
-        await host.ClientAsync(tenant, environment, Permissions.EventsWrite, Permissions.WorkflowsRead, Permissions.WorkflowsWrite, Permissions.WorkflowsExecute);
-
-    private static string EventTrigger(string name) => $$"""  "trigger": { "type": "event", "event_name": "{{name}}" }""";
-
     private static string EmitStep(string name, string payload) =>
         $$"""[ { "id": "emit", "type": "emit_event", "config": { "name": "{{name}}", "payload": {{payload}} } } ]""";
 
@@ -79,23 +75,6 @@ public sealed class EmitEventTests(EmitEventHosts hosts) : IClassFixture<EmitEve
         var text = await response.Content.ReadAsStringAsync();
         Assert.True(response.StatusCode == HttpStatusCode.Accepted, text);
         return JsonNode.Parse(text)!["event_id"]!.GetValue<string>();
-    }
-
-    /// <summary>Waits until the workflow's executions started by event triggers number at least <paramref name="count"/>.</summary>
-    private static async Task<JsonArray> EventExecutionsAsync(HttpClient client, string workflowId, int count) =>
-        (await EventuallyAsync(() => ListAsync(client, $"workflow_id={workflowId}&trigger_type=event&limit=200"),
-            l => l["items"]!.AsArray().Count >= count, $"{count} event-triggered executions of {workflowId}"))["items"]!.AsArray();
-
-    /// <summary>Waits until the read model that routing uses lists the declared triggers of <paramref name="eventName"/>.</summary>
-    private static async Task WaitRoutableAsync(ApiHost host, string eventName, params string[] workflowIds)
-    {
-        var database = host.Services.GetRequiredService<IStoreDatabase>();
-        var table = database.Dialect == StoreDialect.Postgres ? "triggers.triggers" : "triggers_triggers";
-        await EventuallyAsync(async () =>
-        {
-            await using var connection = await database.OpenConnectionAsync();
-            return (await connection.QueryAsync<string>($"SELECT workflow_id FROM {table} WHERE event_name = @eventName", new { eventName })).ToList();
-        }, ids => workflowIds.All(ids.Contains), $"triggers of {eventName} for {string.Join(", ", workflowIds)}");
     }
 
     /// <summary>The accepted events of that name in the store (sent or emitted), in the order they were stored.</summary>

@@ -12,30 +12,6 @@ using static Triggers.Modular.EndToEnd.Tests.Support.Http;
 
 namespace Triggers.Modular.EndToEnd.Tests.Triggers;
 
-/// <summary>One host per store kind, started on first use and shared by the tests of a class.</summary>
-public sealed class EventsHosts : IAsyncLifetime
-{
-    private readonly Lock _lock = new();
-    private readonly Dictionary<StoreKind, Task<ApiHost>> _hosts = [];
-
-    public Task<ApiHost> GetAsync(StoreKind kind)
-    {
-        lock (_lock)
-        {
-            if (!_hosts.TryGetValue(kind, out var host)) _hosts[kind] = host = ApiHost.StartAsync(kind);
-            return host;
-        }
-    }
-
-    public Task InitializeAsync() => Task.CompletedTask;
-
-    public async Task DisposeAsync()
-    {
-        foreach (var host in _hosts.Values)
-            if (host.IsCompletedSuccessfully) await (await host).DisposeAsync();
-    }
-}
-
 /// <summary>The events API (SPEC §4, issue 6) over real HTTP: acceptance stored durably before the 202, validation that
 /// stores nothing, idempotency keys, the batch form, permissions and tenant scope.</summary>
 public sealed class EventsApiTests(EventsHosts hosts) : IClassFixture<EventsHosts>

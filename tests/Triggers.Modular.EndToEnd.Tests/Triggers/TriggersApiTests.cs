@@ -15,34 +15,10 @@ using static Triggers.Modular.EndToEnd.Tests.Support.Http;
 
 namespace Triggers.Modular.EndToEnd.Tests.Triggers;
 
-/// <summary>One host per store kind, started on first use and shared by the tests of a class.</summary>
-public sealed class TriggersHosts : IAsyncLifetime
-{
-    private readonly Lock _lock = new();
-    private readonly Dictionary<StoreKind, Task<ApiHost>> _hosts = [];
-
-    public Task<ApiHost> GetAsync(StoreKind kind)
-    {
-        lock (_lock)
-        {
-            if (!_hosts.TryGetValue(kind, out var host)) _hosts[kind] = host = ApiHost.StartAsync(kind);
-            return host;
-        }
-    }
-
-    public Task InitializeAsync() => Task.CompletedTask;
-
-    public async Task DisposeAsync()
-    {
-        foreach (var host in _hosts.Values)
-            if (host.IsCompletedSuccessfully) await (await host).DisposeAsync();
-    }
-}
-
 /// <summary>Trigger management (<c>/api/v1/triggers</c>, SPEC §4) over real HTTP: the lifecycle of a trigger, list filters and
 /// paging, validation by the type's rules with field paths under <c>config.</c> that stores nothing, the fixed type, triggers
 /// declared in definitions, permissions, tenant × environment isolation and idempotency keys.</summary>
-public sealed class TriggersApiTests(TriggersHosts hosts) : IClassFixture<TriggersHosts>
+public sealed class TriggersApiTests(EventsHosts hosts) : IClassFixture<EventsHosts>
 {
     private const string Route = "/api/v1/triggers";
 
