@@ -16,7 +16,9 @@ internal sealed record BenchOptions(
     string[]? HttpStores = null,
     string? HostDll = null,
     bool RunExecutions = false,
-    int InFlight = 10_000)
+    int InFlight = 10_000,
+    bool RunEvents = false,
+    double[]? Rates = null)
 {
     public const string DefaultPostgres = "Host=127.0.0.1;Port=5432;Username=tm_test;Password=tm_test;Database=postgres";
 
@@ -31,6 +33,7 @@ internal sealed record BenchOptions(
         string? hostDll = null;
         var writersGiven = false;
         var inFlight = 10_000;
+        double[] rates = [1_000];
         for (var i = 0; i < args.Length; i++)
         {
             string Value() => i + 1 < args.Length ? args[++i] : throw new ArgumentException($"{args[i]} needs a value.");
@@ -45,6 +48,7 @@ internal sealed record BenchOptions(
                 case "--http-stores": httpStores = Value().ToLowerInvariant().Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries); break;
                 case "--host-dll": hostDll = Path.GetFullPath(Value()); break;
                 case "--in-flight": inFlight = int.Parse(Value(), CultureInfo.InvariantCulture); break;
+                case "--rate": rates = Value().Split(',').Select(r => double.Parse(r, CultureInfo.InvariantCulture)).ToArray(); break;
                 case "-h" or "--help":
                     throw new ArgumentException("help");
                 default:
@@ -52,9 +56,10 @@ internal sealed record BenchOptions(
             }
         }
 
-        if (only is not (null or "sqlite" or "postgres" or "http" or "executions"))
-            throw new ArgumentException("--only takes sqlite, postgres, http or executions.");
-        if (only == "executions" && !writersGiven) writers = [16];
+        if (only is not (null or "sqlite" or "postgres" or "http" or "executions" or "events"))
+            throw new ArgumentException("--only takes sqlite, postgres, http, executions or events.");
+        if (only is "executions" or "events" && !writersGiven) writers = [16];
+        if (rates.Length == 0 || rates.Any(r => r is <= 0 or > 100_000)) throw new ArgumentException("--rate takes events/s, each > 0 and ≤ 100000.");
         if (inFlight < 1) throw new ArgumentException("--in-flight must be ≥ 1.");
         if (httpStores.Length == 0 || httpStores.Any(s => s is not ("sqlite" or "postgres")))
             throw new ArgumentException("--http-stores takes sqlite, postgres or both (comma-separated).");
@@ -62,7 +67,8 @@ internal sealed record BenchOptions(
             throw new ArgumentException("--seconds must be > 0, --warmup ≥ 0, --writers a list of counts ≥ 1.");
         return new BenchOptions(TimeSpan.FromSeconds(seconds), TimeSpan.FromSeconds(warmup), postgres,
             only is null or "sqlite", only is null or "postgres", writers, readEvents,
-            RunHttp: only == "http", HttpStores: httpStores, HostDll: hostDll, RunExecutions: only == "executions", InFlight: inFlight);
+            RunHttp: only == "http", HttpStores: httpStores, HostDll: hostDll, RunExecutions: only == "executions", InFlight: inFlight,
+            RunEvents: only == "events", Rates: rates);
     }
 }
 
@@ -75,11 +81,15 @@ internal static class Program
             --warmup N         warm-up seconds per phase, not measured (default 1)
             --postgres "CS"    admin connection string (default env TM_BENCH_POSTGRES, else the local tm_test role);
                                the bench creates and drops its own database tm_bench_<guid>
-            --only sqlite|postgres|http|executions
+            --only sqlite|postgres|http|executions|events
                                without --only: the store phases of both adapters (not http); http: only the HTTP
                                pipeline phases, against the real host started as a separate process; executions:
-                               workflow executions on the embedded runtime through that host (issue 5)
-            --writers 1,16     concurrent writer counts for the write phases (default 1,16; executions: start clients, default 16)
+                               workflow executions on the embedded runtime through that host (issue 5); events: the
+                               events API on PostgreSQL through that host, with routing to executions (issue 6)
+            --writers 1,16     concurrent writer counts for the write phases (default 1,16; executions: start clients,
+                               events: closed-loop sending clients; default 16 for both)
+            --rate 1000        events: the open-loop phase's schedule in events/s (default 1000); a comma-separated list
+                               runs one open-loop phase per rate, in order
             --read-events N    $all is filled to at least N events before the read phases (default 100000)
             --http-stores L    stores the host runs on for --only http or executions: sqlite,postgres (default both)
             --in-flight N      executions parked in a delay step for the memory phase of --only executions (default 10000)
@@ -128,6 +138,26 @@ internal static class Program
 
             Console.WriteLine(HttpReport.Render(environment, results));
             return results.Count > 0 && results.All(r => r.Error is null) ? 0 : 1;
+        }
+
+        if (o.RunEvents)
+        {
+            var phases = new List<EventsPhase>();
+            environment["Commit"] = Commit();
+            environment["Load average when the run started"] = LoadAverage();
+            try
+            {
+                await new EventsBench(o, phases, environment).RunAsync();
+            }
+            catch (InvalidOperationException ex)
+            {
+                Console.Error.WriteLine($"[events] stopped: {ex.Message}");
+                environment["Events"] = $"stopped early: {ex.Message.ReplaceLineEndings(" ")}";
+            }
+
+            environment["Load average when the run ended"] = LoadAverage();
+            Console.WriteLine(EventsReport.Render(environment, phases));
+            return phases.Count > 0 && phases.All(p => p.Error is null) ? 0 : 1;
         }
 
         if (o.RunExecutions)
@@ -267,6 +297,48 @@ internal static class Program
     private static PhaseResult? Find(List<PhaseResult> results, string backend, string scenario, int writers) =>
         results.FirstOrDefault(r => r.Backend == backend && r.Writers == writers && r.Error is null
                                     && r.Scenario == scenario && r.EventsPerSecond > 0);
+
+    /// <summary><c>git rev-parse --short HEAD</c>, and whether the tree had changes (other sessions edit it in parallel).</summary>
+    private static string Commit()
+    {
+        static string Git(string arguments)
+        {
+            try
+            {
+                using var git = System.Diagnostics.Process.Start(new System.Diagnostics.ProcessStartInfo("git", arguments)
+                {
+                    RedirectStandardOutput = true,
+                    RedirectStandardError = true,
+                    WorkingDirectory = AppContext.BaseDirectory,
+                });
+                if (git is null) return "";
+                var output = git.StandardOutput.ReadToEnd();
+                git.WaitForExit();
+                return git.ExitCode == 0 ? output.Trim() : "";
+            }
+            catch (System.ComponentModel.Win32Exception)
+            {
+                return "";
+            }
+        }
+
+        var head = Git("rev-parse --short HEAD");
+        if (head.Length == 0) return "unknown (git not available)";
+        var changed = Git("status --porcelain -- src").Split('\n', StringSplitOptions.RemoveEmptyEntries).Length;
+        return changed == 0 ? $"{head}, src/ clean" : $"{head}, src/ with {changed} uncommitted changes (other sessions' work in progress; the host was built from that tree)";
+    }
+
+    private static string LoadAverage()
+    {
+        try
+        {
+            return string.Join(" ", File.ReadAllText("/proc/loadavg").Split(' ').Take(3)) + " (1, 5, 15 min)";
+        }
+        catch (IOException)
+        {
+            return "unknown";
+        }
+    }
 
     private static string CpuModel()
     {
