@@ -142,6 +142,7 @@ internal sealed class EventsBench(BenchOptions o, List<EventsPhase> phases, Dict
     /// closed-loop phase with ~1.3× the host CPU per event of the phases after it in a run.</summary>
     private static readonly TimeSpan MinWarmup = TimeSpan.FromSeconds(10);
     private static readonly TimeSpan PollInterval = TimeSpan.FromMilliseconds(250);
+    private static readonly TimeSpan IdleWindow = TimeSpan.FromSeconds(5);
 
     /// <summary>How many of the last accepted events the drain poll probes before checking them all: the dispatcher
     /// and the executions processor follow $all in order, so when the last ones are done nearly all are.</summary>
@@ -268,6 +269,14 @@ internal sealed class EventsBench(BenchOptions o, List<EventsPhase> phases, Dict
             await vacuum.ExecuteNonQueryAsync();
         await PostgresBench.CheckpointAsync(dataSource);
         await Task.Delay(StatsFlushDelay); // the warm-up's statistics flushed before the first phase reads its baseline
+
+        // The floor: what the host and PostgreSQL use with nothing sent (pollers, timers), beside what each phase uses.
+        var idle0 = cpu.Snapshot();
+        await Task.Delay(IdleWindow);
+        var idle = cpu.Snapshot().Since(idle0);
+        environment["Idle host"] = string.Create(CultureInfo.InvariantCulture,
+            $"{IdleWindow.TotalSeconds:0} s with nothing sent, after the warm-up was routed: bench {idle.Bench:N0} %, host {idle.Host:N0} %, " +
+            $"PostgreSQL {idle.Postgres:N0} %, other {idle.Other:N0} % of a core");
 
         foreach (var writers in o.WriterCounts)
         {
