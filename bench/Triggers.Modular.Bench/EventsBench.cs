@@ -60,7 +60,7 @@ internal sealed record EventsPhase(string Name, string Mode, int Clients)
 
     /// <summary>Open loop only, per second of the schedule (by due time): sends, accept latency from the due time, and
     /// the largest send lag — whether a queue built up steadily or in one stall.</summary>
-    public IReadOnlyList<(int Second, int Sends, LatencySummary FromDue, double MaxLagMs)> Timeline { get; init; } = [];
+    public IReadOnlyList<(int Second, int Sends, LatencySummary FromDue, LatencySummary Service, double MaxLagMs)> Timeline { get; init; } = [];
 
     /// <summary>At the end of the window (one SQL query right after the last response): phase events without a routing
     /// decision yet; fired ones whose execution has not started yet; and accepted ids not found in the store at all.</summary>
@@ -139,7 +139,7 @@ internal sealed class EventsBench(BenchOptions o, List<EventsPhase> phases, Dict
     public const int BatchSize = 100;
     public const int BatchClients = 4;
     /// <summary>Untimed sends before the first phase (JIT tiers, pools, plans), routed and drained. 5 s left the first
-    /// closed-loop phase with ~1.3× the host CPU per event of the phases after it in a run.</summary>
+    /// closed-loop phase with 1.3–1.5× the host CPU per event of the phases after it in a run.</summary>
     private static readonly TimeSpan MinWarmup = TimeSpan.FromSeconds(10);
     private static readonly TimeSpan PollInterval = TimeSpan.FromMilliseconds(250);
     private static readonly TimeSpan IdleWindow = TimeSpan.FromSeconds(5);
@@ -462,6 +462,7 @@ internal sealed class EventsBench(BenchOptions o, List<EventsPhase> phases, Dict
                 using var response = await c.GetAsync(new Uri("/health/live", UriKind.Relative));
             }));
 
+            var threadsBefore = (Host: Threads(host.Process.Id), Bench: ThreadPool.ThreadCount);
             var ticksPerSend = Stopwatch.Frequency / rate;
             var t0 = Stopwatch.GetTimestamp() + (Stopwatch.Frequency / 10);
             long next = -1;
@@ -469,7 +470,7 @@ internal sealed class EventsBench(BenchOptions o, List<EventsPhase> phases, Dict
             var fromSchedule = new List<double>[workers];
             var service = new List<double>[workers];
             var lag = new List<double>[workers];
-            var bySecond = new ConcurrentBag<(int Second, double FromDueMs, double LagMs)>();
+            var bySecond = new ConcurrentBag<(int Second, double FromDueMs, double ServiceMs, double LagMs)>();
             var toMs = 1000.0 / Stopwatch.Frequency;
             await Task.WhenAll(Enumerable.Range(0, workers).Select(w => Task.Run(async () =>
             {
@@ -490,12 +491,13 @@ internal sealed class EventsBench(BenchOptions o, List<EventsPhase> phases, Dict
                     mineSchedule.Add((done - due) * toMs);
                     mineService.Add((done - sentAt) * toMs);
                     mineLag.Add((sentAt - due) * toMs);
-                    bySecond.Add(((int)(i / rate), (done - due) * toMs, (sentAt - due) * toMs));
+                    bySecond.Add(((int)(i / rate), (done - due) * toMs, (done - sentAt) * toMs, (sentAt - due) * toMs));
                     InterlockedMax(ref lastDone, done);
                 }
             })));
 
             var window = (Interlocked.Read(ref lastDone) - t0) / (double)Stopwatch.Frequency;
+            var threadsAfter = (Host: Threads(host.Process.Id), Bench: ThreadPool.ThreadCount);
             return r => r with
             {
                 WindowSeconds = window,
@@ -506,14 +508,30 @@ internal sealed class EventsBench(BenchOptions o, List<EventsPhase> phases, Dict
                 Service = LatencySummary.Of([.. service.SelectMany(l => l)]),
                 SendLag = LatencySummary.Of([.. lag.SelectMany(l => l)]),
                 Timeline = [.. bySecond.GroupBy(b => b.Second).OrderBy(g => g.Key).Select(g =>
-                    (g.Key, g.Count(), LatencySummary.Of([.. g.Select(b => b.FromDueMs)]), g.Max(b => b.LagMs)))],
+                    (g.Key, g.Count(), LatencySummary.Of([.. g.Select(b => b.FromDueMs)]), LatencySummary.Of([.. g.Select(b => b.ServiceMs)]),
+                        g.Max(b => b.LagMs)))],
                 Note = string.Create(CultureInfo.InvariantCulture,
-                    $"{total:N0} sends scheduled every {1000 / rate:0.###} ms from {workers} workers; the window runs from the first due send to the last answer"),
+                    $"{total:N0} sends scheduled every {1000 / rate:0.###} ms from {workers} workers; the window runs from the first due send to the last answer; " +
+                    $"threads before → after: host process {threadsBefore.Host} → {threadsAfter.Host}, bench thread pool {threadsBefore.Bench} → {threadsAfter.Bench}"),
             };
         }
         finally
         {
             foreach (var c in clients) c.Dispose();
+        }
+    }
+
+    /// <summary>The process's thread count from /proc/{pid}/status; -1 when unreadable.</summary>
+    private static int Threads(int pid)
+    {
+        try
+        {
+            var line = File.ReadLines($"/proc/{pid}/status").FirstOrDefault(l => l.StartsWith("Threads:", StringComparison.Ordinal));
+            return line is null ? -1 : int.Parse(line["Threads:".Length..].Trim(), CultureInfo.InvariantCulture);
+        }
+        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException or FormatException)
+        {
+            return -1;
         }
     }
 

@@ -42,10 +42,11 @@ internal static class EventsReport
         foreach (var p in phases.Where(p => p.Timeline.Count > 0))
         {
             sb.AppendLine().AppendLine(CultureInfo.InvariantCulture,
-                $"Open loop at {p.TargetRate:N0}/s, second by second (by due time): accept latency from the due time p50 / p99 ms, largest send lag ms:").AppendLine();
+                $"Open loop at {p.TargetRate:N0}/s, second by second (by due time), ms: accept latency from the due time, service (send → answer), largest send lag:").AppendLine();
             sb.AppendLine("| Second | " + string.Join(" | ", p.Timeline.Select(t => t.Second.ToString(CultureInfo.InvariantCulture))) + " |");
             sb.AppendLine("|---|" + string.Concat(p.Timeline.Select(_ => "--:|")));
             sb.AppendLine("| p50 / p99 | " + string.Join(" | ", p.Timeline.Select(t => string.Create(CultureInfo.InvariantCulture, $"{t.FromDue.P50Ms:N0} / {t.FromDue.P99Ms:N0}"))) + " |");
+            sb.AppendLine("| service p50 / p99 | " + string.Join(" | ", p.Timeline.Select(t => string.Create(CultureInfo.InvariantCulture, $"{t.Service.P50Ms:N0} / {t.Service.P99Ms:N0}"))) + " |");
             sb.AppendLine("| send lag max | " + string.Join(" | ", p.Timeline.Select(t => t.MaxLagMs.ToString("N0", CultureInfo.InvariantCulture))) + " |");
         }
 
