@@ -307,8 +307,8 @@ internal sealed class EventsBench(BenchOptions o, List<EventsPhase> phases, Dict
         try
         {
             var (errorLinesBefore, _) = host.LoggedProblems;
-            var stats0 = await DatabaseStatsAsync(dataSource);
-            var tables0 = await TableStatsAsync(dataSource);
+            var stats0 = await ExecutionsBench.DatabaseStatsAsync(dataSource);
+            var tables0 = await ExecutionsBench.TableStatsAsync(dataSource);
             var sent = new ConcurrentBag<Sent>();
             var errors = new ErrorKinds();
             var cpu0 = cpu.Snapshot();
@@ -334,8 +334,8 @@ internal sealed class EventsBench(BenchOptions o, List<EventsPhase> phases, Dict
             var cpu2 = cpu.Snapshot();
             // Backends flush their statistics when idle, at the latest 10 s later (PostgreSQL 15): wait that out.
             await Task.Delay(StatsFlushDelay);
-            var stats1 = await DatabaseStatsAsync(dataSource);
-            var tables1 = await TableStatsAsync(dataSource);
+            var stats1 = await ExecutionsBench.DatabaseStatsAsync(dataSource);
+            var tables1 = await ExecutionsBench.TableStatsAsync(dataSource);
             var timings = await TimingsAsync(dataSource, streams);
             var (errorLinesAfter, _) = host.LoggedProblems;
 
@@ -777,28 +777,6 @@ internal sealed class EventsBench(BenchOptions o, List<EventsPhase> phases, Dict
     // ---------------------------------------------------------------------------------------------------------------
 
     private static readonly TimeSpan StatsFlushDelay = TimeSpan.FromSeconds(11);
-
-    private static async Task<(long Transactions, long Inserted, long Updated, long Deleted, long Read)> DatabaseStatsAsync(NpgsqlDataSource dataSource)
-    {
-        await using var cmd = dataSource.CreateCommand(
-            "SELECT xact_commit + xact_rollback, tup_inserted, tup_updated, tup_deleted, tup_returned + tup_fetched " +
-            "FROM pg_stat_database WHERE datname = current_database()");
-        await using var reader = await cmd.ExecuteReaderAsync();
-        await reader.ReadAsync();
-        return (reader.GetInt64(0), reader.GetInt64(1), reader.GetInt64(2), reader.GetInt64(3), reader.GetInt64(4));
-    }
-
-    private static async Task<Dictionary<string, (long SeqScans, long SeqRows, long IndexScans, long IndexRows)>> TableStatsAsync(
-        NpgsqlDataSource dataSource)
-    {
-        await using var cmd = dataSource.CreateCommand(
-            "SELECT schemaname || '.' || relname, seq_scan, seq_tup_read, coalesce(idx_scan, 0), coalesce(idx_tup_fetch, 0) FROM pg_stat_user_tables");
-        await using var reader = await cmd.ExecuteReaderAsync();
-        var tables = new Dictionary<string, (long, long, long, long)>(StringComparer.Ordinal);
-        while (await reader.ReadAsync())
-            tables[reader.GetString(0)] = (reader.GetInt64(1), reader.GetInt64(2), reader.GetInt64(3), reader.GetInt64(4));
-        return tables;
-    }
 
     private async Task<string> CreateDatabaseAsync(List<string> created)
     {

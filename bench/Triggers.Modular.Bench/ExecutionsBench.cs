@@ -762,7 +762,7 @@ internal sealed class ExecutionsBench(BenchOptions o, List<ExecutionsThroughput>
 
     private static readonly TimeSpan StatsFlushDelay = TimeSpan.FromSeconds(11);
 
-    private static async Task<(long Transactions, long Inserted, long Updated, long Deleted, long Read)> DatabaseStatsAsync(NpgsqlDataSource dataSource)
+    internal static async Task<(long Transactions, long Inserted, long Updated, long Deleted, long Read)> DatabaseStatsAsync(NpgsqlDataSource dataSource)
     {
         await using var cmd = dataSource.CreateCommand(
             "SELECT xact_commit + xact_rollback, tup_inserted, tup_updated, tup_deleted, tup_returned + tup_fetched " +
@@ -772,7 +772,7 @@ internal sealed class ExecutionsBench(BenchOptions o, List<ExecutionsThroughput>
         return (reader.GetInt64(0), reader.GetInt64(1), reader.GetInt64(2), reader.GetInt64(3), reader.GetInt64(4));
     }
 
-    private static async Task<Dictionary<string, (long SeqScans, long SeqRows, long IndexScans, long IndexRows)>> TableStatsAsync(
+    internal static async Task<Dictionary<string, (long SeqScans, long SeqRows, long IndexScans, long IndexRows)>> TableStatsAsync(
         NpgsqlDataSource dataSource)
     {
         await using var cmd = dataSource.CreateCommand(
