@@ -2,6 +2,7 @@ using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 using Triggers.Modular.BuildingBlocks.EventStore;
+using Triggers.Modular.BuildingBlocks.EventStore.Subscriptions;
 using Triggers.Modular.BuildingBlocks.Storage;
 
 namespace Triggers.Modular.BuildingBlocks.Projections;
@@ -14,18 +15,21 @@ public sealed class ProjectionHost : BackgroundService
     private readonly IEventStore _store;
     private readonly IStoreDatabase _database;
     private readonly Dictionary<string, ProjectionRunner> _runners;
+    private readonly AllTail _tail;
 
     public ProjectionHost(IEnumerable<IProjection> projections, IEventStore store, IStoreDatabase database,
         ProjectionRunnerOptions options, ILoggerFactory loggers)
     {
         _store = store;
         _database = database;
+        _tail = new AllTail(store, new AllTailOptions { PollInterval = options.PollInterval }, loggers.CreateLogger<AllTail>());
         _runners = projections.ToDictionary(p => p.Name, p => new ProjectionRunner(p, store, database, options,
-            loggers.CreateLogger($"Projection.{p.Name}")), StringComparer.Ordinal);
+            loggers.CreateLogger($"Projection.{p.Name}"), _tail), StringComparer.Ordinal);
     }
 
     protected override Task ExecuteAsync(CancellationToken stoppingToken) =>
-        Task.WhenAll(_runners.Values.Select(r => Task.Run(() => r.RunAsync(stoppingToken), stoppingToken)));
+        Task.WhenAll(_runners.Values.Select(r => Task.Run(() => r.RunAsync(stoppingToken), stoppingToken))
+            .Append(Task.Run(() => _tail.RunAsync(stoppingToken), stoppingToken)));
 
     public async Task<IReadOnlyList<ProjectionStatus>> GetStatusAsync(CancellationToken cancellationToken = default)
     {

@@ -20,16 +20,24 @@ public sealed record ProjectionRunnerOptions
     public int BatchSize { get; init; } = 500;
     public TimeSpan PollInterval { get; init; } = TimeSpan.FromMilliseconds(500);
     public TimeSpan RetryDelay { get; init; } = TimeSpan.FromSeconds(1);
+
+    /// <summary>How often a checkpoint moving across events the projection does not receive is written (it is always written
+    /// with a page of events it receives, when idle, and when stopping).</summary>
+    public TimeSpan CheckpointInterval { get; init; } = TimeSpan.FromSeconds(1);
 }
 
 /// <summary>
 /// Runs one projection: takes leadership, reads <c>$all</c> page by page from its checkpoint, and applies each page
 /// and the new checkpoint in one transaction (compare-and-set on the old checkpoint). A failure anywhere rolls the
 /// page back; the runner then reloads its checkpoint and tries again after <see cref="ProjectionRunnerOptions.RetryDelay"/>.
+/// Once caught up, pages come from the process's shared <see cref="AllTail"/> when one is given (one <c>$all</c> read per
+/// append for all projections instead of one each). Stretches without matching events move the stored checkpoint at most
+/// every <see cref="ProjectionRunnerOptions.CheckpointInterval"/>, when idle and when stopping: a restart scans them again.
 /// </summary>
 public sealed class ProjectionRunner(IProjection projection, IEventStore store, IStoreDatabase database,
-    ProjectionRunnerOptions options, ILogger logger)
+    ProjectionRunnerOptions options, ILogger logger, AllTail? tail = null)
 {
+
     private volatile ProjectionState _state = ProjectionState.Stopped;
     private long _checkpointCommit;
     private long _checkpointPrepare;
@@ -79,41 +87,117 @@ public sealed class ProjectionRunner(IProjection projection, IEventStore store, 
         while ((leadership = await ProjectionLeadership.TryAcquireAsync(database, projection.Name, cancellationToken).ConfigureAwait(false)) is null)
             await Task.Delay(options.RetryDelay, cancellationToken).ConfigureAwait(false);
 
+        // persisted: the stored checkpoint as this leader last wrote or read it (the compare-and-set's expected value);
+        // scanned: how far this runner has looked. They differ only across stretches with no matching event, whose
+        // checkpoint is written at most every CheckpointInterval instead of once per page.
+        var persisted = GlobalPosition.Start;
+        var lastWrite = TimeProvider.System.GetTimestamp();
         try
         {
-            var checkpoint = await ProjectionCheckpoints.LoadAsync(leadership, projection.Name, cancellationToken).ConfigureAwait(false);
-            SetCheckpoint(checkpoint);
+            persisted = await ProjectionCheckpoints.LoadAsync(leadership, projection.Name, cancellationToken).ConfigureAwait(false);
+            var scanned = persisted;
+            SetCheckpoint(scanned);
             _state = ProjectionState.CatchingUp;
-            var settings = new SubscriptionSettings(options.BatchSize, options.PollInterval);
-            await foreach (var slice in store.ReadAllPagesAsync(FromAll.AfterPosition(checkpoint), projection.Filter, settings, cancellationToken)
-                               .ConfigureAwait(false))
+            while (!cancellationToken.IsCancellationRequested)
             {
-                if (slice.ScannedUpTo > checkpoint)
+                // Taken before the read, so an append (or a tail advance) during the read still wakes us.
+                var appended = store.AppendSignal.NextAppend;
+                var advanced = tail?.NextAdvance;
+                var slice = tail?.TryRead(scanned, options.BatchSize, projection.Filter);
+                var fromTail = slice is not null;
+                slice ??= await store.ReadAllForwardAsync(scanned, options.BatchSize, projection.Filter, cancellationToken).ConfigureAwait(false);
+
+                if (slice.Events.Count > 0)
                 {
-                    if (!await ApplyPageAsync(slice, checkpoint, cancellationToken).ConfigureAwait(false))
+                    if (!await ApplyPageAsync(slice, persisted, cancellationToken).ConfigureAwait(false))
                     {
                         logger.LogWarning("Projection {Projection}: checkpoint moved by another writer (reset or second instance); reloading", projection.Name);
                         return;
                     }
 
-                    checkpoint = slice.ScannedUpTo;
-                    SetCheckpoint(checkpoint);
+                    persisted = scanned = slice.ScannedUpTo;
+                    lastWrite = TimeProvider.System.GetTimestamp();
+                    SetCheckpoint(scanned);
                 }
-                else if (await ProjectionCheckpoints.ReadAsync(leadership, projection.Name, cancellationToken).ConfigureAwait(false) != checkpoint)
+                else if (slice.ScannedUpTo > scanned)
                 {
-                    // Idle (each wake-up or poll): notice a reset made by an operator, here or on another host.
-                    logger.LogInformation("Projection {Projection}: checkpoint was reset; rebuilding", projection.Name);
-                    return;
+                    scanned = slice.ScannedUpTo;
+                    SetCheckpoint(scanned);
+                    if (TimeProvider.System.GetElapsedTime(lastWrite) >= options.CheckpointInterval)
+                    {
+                        if (!await WriteCheckpointAsync(persisted, scanned, cancellationToken).ConfigureAwait(false)) return;
+                        persisted = scanned;
+                        lastWrite = TimeProvider.System.GetTimestamp();
+                    }
+                }
+                else if (slice.IsEnd)
+                {
+                    // Idle (a wake-up or poll with nothing new): write a checkpoint left behind, and notice a reset made by
+                    // an operator, here or on another host.
+                    if (scanned != persisted)
+                    {
+                        if (!await WriteCheckpointAsync(persisted, scanned, cancellationToken).ConfigureAwait(false)) return;
+                        persisted = scanned;
+                        lastWrite = TimeProvider.System.GetTimestamp();
+                    }
+                    else if (await ProjectionCheckpoints.ReadAsync(leadership, projection.Name, cancellationToken).ConfigureAwait(false) != persisted)
+                    {
+                        logger.LogInformation("Projection {Projection}: checkpoint was reset; rebuilding", projection.Name);
+                        return;
+                    }
                 }
 
                 LastError = null;
                 _state = slice.IsEnd ? ProjectionState.Live : ProjectionState.CatchingUp;
+                if (!slice.IsEnd) continue;
+                if (slice.HeldBack) EventStoreMetrics.HeldBackReads.Add(1);
+                var wake = fromTail ? advanced! : slice.HeldBack ? Task.Delay(AllSubscription.HeldBackRetry, cancellationToken) : appended;
+                await WaitAsync(wake, cancellationToken).ConfigureAwait(false);
+            }
+
+            if (scanned != persisted)
+            {
+                // Stopping: keep what was scanned (best effort; the next leader would only scan it again).
+                using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(5));
+                await WriteCheckpointAsync(persisted, scanned, timeout.Token).ConfigureAwait(false);
             }
         }
         finally
         {
             await ProjectionLeadership.ReleaseAsync(database, leadership, projection.Name).ConfigureAwait(false);
         }
+    }
+
+    private async Task WaitAsync(Task wake, CancellationToken cancellationToken)
+    {
+        try
+        {
+            await wake.WaitAsync(options.PollInterval, cancellationToken).ConfigureAwait(false);
+        }
+        catch (TimeoutException)
+        {
+            // Polling fallback: a wake-up from another process may have been lost.
+        }
+        catch (OperationCanceledException)
+        {
+            // The loop condition ends the run.
+        }
+    }
+
+    /// <summary>Moves the stored checkpoint across a stretch without matching events; false (logged) when another writer
+    /// moved it first.</summary>
+    private async Task<bool> WriteCheckpointAsync(GlobalPosition expected, GlobalPosition next, CancellationToken cancellationToken)
+    {
+        await using var connection = await database.OpenConnectionAsync(cancellationToken).ConfigureAwait(false);
+        await using var tx = await database.BeginWriteTransactionAsync(connection, cancellationToken).ConfigureAwait(false);
+        if (!await ProjectionCheckpoints.TryAdvanceAsync(connection, tx, projection.Name, expected, next, cancellationToken).ConfigureAwait(false))
+        {
+            logger.LogInformation("Projection {Projection}: checkpoint moved by another writer (reset or second instance); reloading", projection.Name);
+            return false;
+        }
+
+        await tx.CommitAsync(cancellationToken).ConfigureAwait(false);
+        return true;
     }
 
     private async Task<bool> ApplyPageAsync(AllSlice slice, GlobalPosition checkpoint, CancellationToken cancellationToken)

@@ -73,8 +73,8 @@ public sealed class StoreHarness : IAsyncDisposable
         var database = OpenDatabase();
         IEventStore store = database switch
         {
-            PostgresStoreDatabase pg => new PostgresEventStore(pg,
-                Own(new PostgresAppendSignal(pg.DataSource, NullLogger.Instance)), Options, TimeProvider.System),
+            PostgresStoreDatabase pg => Own(new PostgresEventStore(pg,
+                Own(new PostgresAppendSignal(pg.DataSource, NullLogger.Instance)), Options, TimeProvider.System)),
             SqliteStoreDatabase sqlite => new SqliteEventStore(sqlite, Options, TimeProvider.System),
             _ => throw new InvalidOperationException(),
         };

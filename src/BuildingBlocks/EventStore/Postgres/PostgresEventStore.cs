@@ -1,5 +1,6 @@
 using System.Data.Common;
 using System.Text;
+using System.Threading.Channels;
 using Dapper;
 using Npgsql;
 using NpgsqlTypes;
@@ -9,11 +10,19 @@ namespace Triggers.Modular.BuildingBlocks.EventStore.Postgres;
 /// <summary>
 /// The event store on PostgreSQL. One round trip per append (the <c>event_store.append_events</c> function);
 /// <c>$all</c> ordered by (tx_id, seq) and read only below the snapshot's xmin, so no event is ever skipped
-/// (docs/adr/0003).
+/// (docs/adr/0003). Appends made at the same time are committed together (group commit, docs/adr/0013): a few committers
+/// each take whatever is queued into one transaction, so under load many appends share one commit, and alone an append
+/// is committed at once as before.
 /// </summary>
 public sealed class PostgresEventStore(PostgresStoreDatabase database, PostgresAppendSignal signal, EventStoreOptions options, TimeProvider clock)
-    : IEventStore, IAppendTransactions
+    : IEventStore, IAppendTransactions, IAsyncDisposable
 {
+    private readonly Channel<QueuedAppend> _queue = Channel.CreateUnbounded<QueuedAppend>(new UnboundedChannelOptions { SingleReader = false });
+    private readonly CancellationTokenSource _stop = new();
+    private readonly Lock _startGate = new();
+    private Task[]? _committers;
+    private bool _disposed;
+
     private const string Columns =
         "e.tx_id, e.seq, e.event_id, e.stream_name, e.revision, e.type, e.schema_version, e.data::text AS data, e.tenant_id, " +
         "e.environment, e.actor, e.correlation_id, e.causation_id, e.created_at";
@@ -27,10 +36,204 @@ public sealed class PostgresEventStore(PostgresStoreDatabase database, PostgresA
         CancellationToken cancellationToken = default)
     {
         AppendValidation.Validate(stream, events, options);
+        if (options.AppendCommitters <= 0 || events.Count > options.MaxEventsPerCommit)
+            return await AppendAloneAsync(stream, expected, events, cancellationToken).ConfigureAwait(false);
+
+        EnsureCommitters();
+        var queued = new QueuedAppend(stream, expected, events);
+        if (!_queue.Writer.TryWrite(queued)) throw new ObjectDisposedException(nameof(PostgresEventStore));
+        // A caller that gives up stops waiting; its append may still be committed (as when a reply is lost).
+        return await queued.Completion.Task.WaitAsync(cancellationToken).ConfigureAwait(false);
+    }
+
+    private async Task<AppendResult> AppendAloneAsync(string stream, ExpectedRevision expected, IReadOnlyList<EventData> events,
+        CancellationToken cancellationToken)
+    {
         await using var connection = await database.DataSource.OpenConnectionAsync(cancellationToken).ConfigureAwait(false);
         var result = await AppendAsync(connection, null, stream, expected, events, cancellationToken).ConfigureAwait(false);
         if (!result.WasIdempotentReplay) signal.Appended();
         return result;
+    }
+
+    private void EnsureCommitters()
+    {
+        if (Volatile.Read(ref _committers) is not null) return;
+        lock (_startGate)
+        {
+            if (_committers is not null) return;
+            ObjectDisposedException.ThrowIf(_disposed, this);
+            Volatile.Write(ref _committers, [.. Enumerable.Range(0, options.AppendCommitters).Select(_ => Task.Run(() => CommitLoopAsync(_stop.Token)))]);
+        }
+    }
+
+    private async Task CommitLoopAsync(CancellationToken stop)
+    {
+        var batch = new List<QueuedAppend>();
+        try
+        {
+            while (await _queue.Reader.WaitToReadAsync(stop).ConfigureAwait(false))
+            {
+                batch.Clear();
+                var events = 0;
+                while (batch.Count < options.MaxAppendsPerCommit && _queue.Reader.TryPeek(out var next)
+                       && (batch.Count == 0 || events + next.Events.Count <= options.MaxEventsPerCommit) && _queue.Reader.TryRead(out next))
+                {
+                    batch.Add(next);
+                    events += next.Events.Count;
+                }
+
+                if (batch.Count == 1) await CommitAloneAsync(batch[0], stop).ConfigureAwait(false);
+                else if (batch.Count > 1) await CommitTogetherAsync(batch, stop).ConfigureAwait(false);
+            }
+        }
+        catch (OperationCanceledException) when (stop.IsCancellationRequested)
+        {
+            // disposing
+        }
+
+        foreach (var left in batch) left.Completion.TrySetCanceled(stop);
+    }
+
+    private async Task CommitAloneAsync(QueuedAppend append, CancellationToken stop)
+    {
+        try
+        {
+            append.Completion.TrySetResult(await AppendAloneAsync(append.Stream, append.Expected, append.Events, stop).ConfigureAwait(false));
+        }
+        catch (Exception ex)
+        {
+            append.Completion.TrySetException(ex);
+        }
+    }
+
+    /// <summary>
+    /// One transaction for several appends: every stream's lock first (event_store.lock_streams), then each append as its
+    /// own statement, all in one round trip. Each append gets its own outcome — written, wrong expected revision, replay
+    /// or duplicate id — exactly as alone, handed out only after the commit. If the transaction fails as a whole (a
+    /// concurrent writer of the same event ids, a broken connection), each append is retried alone.
+    /// </summary>
+    private async Task CommitTogetherAsync(List<QueuedAppend> batch, CancellationToken stop)
+    {
+        var outcomes = new (AppendResult? Result, Exception? Error)[batch.Count];
+        try
+        {
+            await using var connection = await database.DataSource.OpenConnectionAsync(stop).ConfigureAwait(false);
+            await using var tx = await connection.BeginTransactionAsync(stop).ConfigureAwait(false);
+            await using (var command = new NpgsqlBatch(connection, tx))
+            {
+                var locks = new NpgsqlBatchCommand("SELECT event_store.lock_streams($1)");
+                locks.Parameters.Add(new NpgsqlParameter<string[]> { TypedValue = [.. batch.Select(a => a.Stream)] });
+                command.BatchCommands.Add(locks);
+                foreach (var append in batch)
+                {
+                    var call = new NpgsqlBatchCommand(AppendSql);
+                    AddAppendParameters(call.Parameters, append.Stream, append.Expected, append.Events);
+                    command.BatchCommands.Add(call);
+                }
+
+                await using var reader = await command.ExecuteReaderAsync(stop).ConfigureAwait(false);
+                for (var i = 0; i < batch.Count; i++)
+                {
+                    await reader.NextResultAsync(stop).ConfigureAwait(false);
+                    await reader.ReadAsync(stop).ConfigureAwait(false);
+                    var (status, current, txId, seq) = (reader.GetInt32(0), reader.GetInt64(1), reader.GetInt64(2), reader.GetInt64(3));
+                    outcomes[i] = status switch
+                    {
+                        0 => (new AppendResult(current, new GlobalPosition(txId, seq)), null),
+                        2 => (null, new WrongExpectedRevisionException(batch[i].Stream, batch[i].Expected, current)),
+                        _ => (null, new PendingIdempotence(current)),
+                    };
+                }
+            }
+
+            for (var i = 0; i < batch.Count; i++)
+            {
+                if (outcomes[i].Error is not PendingIdempotence pending) continue;
+                var append = batch[i];
+                try
+                {
+                    var stored = await StoredIdsAsync(connection, tx, [.. append.Events.Select(e => e.EventId)], stop).ConfigureAwait(false);
+                    outcomes[i] = (IdempotenceRule.Evaluate(append.Stream, append.Expected, append.Events, stored, pending.Current), null);
+                }
+                catch (Exception ex) when (ex is WrongExpectedRevisionException or DuplicateEventIdException)
+                {
+                    outcomes[i] = (null, ex);
+                }
+            }
+
+            await tx.CommitAsync(stop).ConfigureAwait(false);
+        }
+        catch (Exception ex) when (ex is NpgsqlException or InvalidOperationException or System.IO.IOException or TimeoutException)
+        {
+            // Rolled back (or unknown, if the commit's answer was lost): alone, each append either finds its events
+            // (a replay, by event id) or writes them.
+            EventStoreMetrics.GroupCommitFallbacks.Add(1);
+            await Task.WhenAll(batch.Select(a => CommitAloneAsync(a, stop))).ConfigureAwait(false);
+            return;
+        }
+
+        EventStoreMetrics.GroupCommits.Record(batch.Count);
+        var written = false;
+        for (var i = 0; i < batch.Count; i++)
+        {
+            if (outcomes[i].Result is { } result)
+            {
+                written |= !result.WasIdempotentReplay;
+                batch[i].Completion.TrySetResult(result);
+            }
+            else
+            {
+                batch[i].Completion.TrySetException(outcomes[i].Error!);
+            }
+        }
+
+        if (written) signal.Appended();
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        Task[]? committers;
+        lock (_startGate)
+        {
+            // The container may dispose this instance twice (registered as itself and as IEventStore).
+            if (_disposed) return;
+            _disposed = true;
+            _queue.Writer.TryComplete();
+            committers = _committers;
+        }
+
+        if (committers is not null)
+        {
+            // Let queued appends finish; then stop.
+            var drained = Task.WhenAll(committers);
+            if (await Task.WhenAny(drained, Task.Delay(TimeSpan.FromSeconds(10))).ConfigureAwait(false) != drained)
+                await _stop.CancelAsync().ConfigureAwait(false);
+            try
+            {
+                await drained.ConfigureAwait(false);
+            }
+            catch (OperationCanceledException)
+            {
+                // stopped
+            }
+        }
+
+        await _stop.CancelAsync().ConfigureAwait(false);
+        _stop.Dispose();
+    }
+
+    private sealed class QueuedAppend(string stream, ExpectedRevision expected, IReadOnlyList<EventData> events)
+    {
+        public string Stream => stream;
+        public ExpectedRevision Expected => expected;
+        public IReadOnlyList<EventData> Events => events;
+        public TaskCompletionSource<AppendResult> Completion { get; } = new(TaskCreationOptions.RunContinuationsAsynchronously);
+    }
+
+    /// <summary>Status 5 in a group commit: resolved from the stored ids once the batch's results are read.</summary>
+    private sealed class PendingIdempotence(long current) : Exception
+    {
+        public long Current => current;
     }
 
     public async Task<IPendingAppend> BeginAppendAsync(string stream, ExpectedRevision expected, IReadOnlyList<EventData> events,
@@ -56,44 +259,10 @@ public sealed class PostgresEventStore(PostgresStoreDatabase database, PostgresA
     private async Task<AppendResult> AppendAsync(NpgsqlConnection connection, NpgsqlTransaction? tx, string stream,
         ExpectedRevision expected, IReadOnlyList<EventData> events, CancellationToken cancellationToken)
     {
-        await using var cmd = new NpgsqlCommand(
-            "SELECT status, current_revision, last_tx_id, last_seq FROM event_store.append_events(" +
-            "$1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)", connection, tx);
-        var n = events.Count;
-        var ids = new Guid[n];
-        var types = new string[n];
-        var versions = new int[n];
-        var data = new string[n];
-        var tenants = new string?[n];
-        var environments = new string?[n];
-        var actors = new string?[n];
-        var correlations = new string?[n];
-        var causations = new string?[n];
-        for (var i = 0; i < n; i++)
-        {
-            var e = events[i];
-            ids[i] = e.EventId;
-            types[i] = e.Type;
-            versions[i] = e.SchemaVersion;
-            data[i] = e.Data;
-            tenants[i] = e.Metadata.TenantId;
-            environments[i] = e.Metadata.Environment;
-            actors[i] = e.Metadata.Actor;
-            correlations[i] = e.Metadata.CorrelationId;
-            causations[i] = e.Metadata.CausationId;
-        }
+        await using var cmd = new NpgsqlCommand(AppendSql, connection, tx);
+        AddAppendParameters(cmd.Parameters, stream, expected, events);
 
-        cmd.Parameters.Add(new NpgsqlParameter<string> { TypedValue = stream });
-        cmd.Parameters.Add(new NpgsqlParameter<string> { TypedValue = StreamName.CategoryOf(stream) });
-        cmd.Parameters.Add(new NpgsqlParameter<long> { TypedValue = expected.Value });
-        cmd.Parameters.Add(new NpgsqlParameter<Guid[]> { TypedValue = ids });
-        cmd.Parameters.Add(new NpgsqlParameter<string[]> { TypedValue = types });
-        cmd.Parameters.Add(new NpgsqlParameter<int[]> { TypedValue = versions });
-        cmd.Parameters.Add(new NpgsqlParameter<string[]> { TypedValue = data });
-        foreach (var column in new[] { tenants, environments, actors, correlations, causations })
-            cmd.Parameters.Add(new NpgsqlParameter { Value = column, NpgsqlDbType = NpgsqlDbType.Array | NpgsqlDbType.Text });
-        cmd.Parameters.Add(new NpgsqlParameter<DateTime> { TypedValue = clock.GetUtcNow().UtcDateTime });
-
+        var ids = events.Select(e => e.EventId).ToArray();
         int status;
         long current, txId, seq;
         try
@@ -122,6 +291,49 @@ public sealed class PostgresEventStore(PostgresStoreDatabase database, PostgresA
             2 => throw new WrongExpectedRevisionException(stream, expected, current),
             _ => IdempotenceRule.Evaluate(stream, expected, events, await StoredIdsAsync(connection, tx, ids, cancellationToken).ConfigureAwait(false), current),
         };
+    }
+
+    private const string AppendSql =
+        "SELECT status, current_revision, last_tx_id, last_seq FROM event_store.append_events(" +
+        "$1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)";
+
+    private void AddAppendParameters(NpgsqlParameterCollection parameters, string stream, ExpectedRevision expected, IReadOnlyList<EventData> events)
+    {
+        var n = events.Count;
+        var ids = new Guid[n];
+        var types = new string[n];
+        var versions = new int[n];
+        var data = new string[n];
+        var tenants = new string?[n];
+        var environments = new string?[n];
+        var actors = new string?[n];
+        var correlations = new string?[n];
+        var causations = new string?[n];
+        for (var i = 0; i < n; i++)
+        {
+            var e = events[i];
+            ids[i] = e.EventId;
+            types[i] = e.Type;
+            versions[i] = e.SchemaVersion;
+            data[i] = e.Data;
+            tenants[i] = e.Metadata.TenantId;
+            environments[i] = e.Metadata.Environment;
+            actors[i] = e.Metadata.Actor;
+            correlations[i] = e.Metadata.CorrelationId;
+            causations[i] = e.Metadata.CausationId;
+        }
+
+        parameters.Add(new NpgsqlParameter<string> { TypedValue = stream });
+        parameters.Add(new NpgsqlParameter<string> { TypedValue = StreamName.CategoryOf(stream) });
+        parameters.Add(new NpgsqlParameter<long> { TypedValue = expected.Value });
+        parameters.Add(new NpgsqlParameter<Guid[]> { TypedValue = ids });
+        parameters.Add(new NpgsqlParameter<string[]> { TypedValue = types });
+        parameters.Add(new NpgsqlParameter<int[]> { TypedValue = versions });
+        parameters.Add(new NpgsqlParameter<string[]> { TypedValue = data });
+        foreach (var column in new[] { tenants, environments, actors, correlations, causations })
+            parameters.Add(new NpgsqlParameter { Value = column, NpgsqlDbType = NpgsqlDbType.Array | NpgsqlDbType.Text });
+        parameters.Add(new NpgsqlParameter<DateTime> { TypedValue = clock.GetUtcNow().UtcDateTime });
+
     }
 
     private static async Task<List<IdempotenceRule.StoredId>> StoredIdsAsync(NpgsqlConnection connection, NpgsqlTransaction? tx, Guid[] ids,

@@ -9,15 +9,23 @@ public sealed class PostgresStoreDatabase(NpgsqlDataSource dataSource) : IStoreD
     /// <summary>
     /// The data source the store expects. <c>No Reset On Close</c>: the store leaves no session state behind (advisory
     /// locks are released explicitly, nothing is SET), and the reset on every return to the pool halved append
-    /// throughput in docs/benchmarks.md.
+    /// throughput in docs/benchmarks.md. <c>Maximum Pool Size</c> defaults to <see cref="DefaultMaxPoolSize"/> unless the
+    /// connection string sets it: under a burst, requests wait for a pooled connection instead of the server refusing new
+    /// ones (its <c>max_connections</c> is 100 by default, shared by every instance and tool).
     /// </summary>
     public static NpgsqlDataSource CreateDataSource(string connectionString, Microsoft.Extensions.Logging.ILoggerFactory? loggers = null)
     {
         var builder = new NpgsqlDataSourceBuilder(connectionString);
         builder.ConnectionStringBuilder.NoResetOnClose = true;
+        if (!new System.Data.Common.DbConnectionStringBuilder { ConnectionString = connectionString }.Keys.Cast<string>()
+                .Any(k => k.Replace(" ", "", StringComparison.Ordinal).Equals("MaximumPoolSize", StringComparison.OrdinalIgnoreCase)
+                          || k.Replace(" ", "", StringComparison.Ordinal).Equals("MaxPoolSize", StringComparison.OrdinalIgnoreCase)))
+            builder.ConnectionStringBuilder.MaxPoolSize = DefaultMaxPoolSize;
         if (loggers is not null) builder.UseLoggerFactory(loggers);
         return builder.Build();
     }
+
+    public const int DefaultMaxPoolSize = 40;
 
     public NpgsqlDataSource DataSource { get; } = dataSource;
 

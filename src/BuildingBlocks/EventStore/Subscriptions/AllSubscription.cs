@@ -12,7 +12,7 @@ public sealed record SubscriptionSettings(int BatchSize = 500, TimeSpan? PollInt
 public static class AllSubscription
 {
     /// <summary>Short back-off while committed events wait behind an older open transaction.</summary>
-    private static readonly TimeSpan HeldBackRetry = TimeSpan.FromMilliseconds(20);
+    internal static readonly TimeSpan HeldBackRetry = TimeSpan.FromMilliseconds(20);
 
     private static readonly TimeSpan DefaultPoll = TimeSpan.FromMilliseconds(500);
 

@@ -23,26 +23,31 @@ internal sealed partial class TriggeredExecutions(ExecutionStarter starter, Even
 
     public AllFilter? Filter { get; } = new(Categories: [EventEventTypes.Category], EventTypePrefixes: [EventEventTypes.TriggerFired]);
 
-    public async Task HandleAsync(IReadOnlyList<RecordedEvent> events, CancellationToken cancellationToken)
+    /// <summary>Executions of one page started at a time; their appends go to the store together (group commit).</summary>
+    private const int Parallelism = 16;
+
+    public Task HandleAsync(IReadOnlyList<RecordedEvent> events, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(events);
-        foreach (var e in events)
+        return Parallel.ForEachAsync(events, new ParallelOptions { MaxDegreeOfParallelism = Parallelism, CancellationToken = cancellationToken }, StartAsync);
+    }
+
+    private async ValueTask StartAsync(RecordedEvent e, CancellationToken cancellationToken)
+    {
+        // Without the Triggers module's event types (module switched off) there is nothing to start.
+        if (!serializer.Registry.IsRegistered(e.Type) || serializer.Deserialize(e) is not TriggerFired fired) return;
+        var @event = JsonSerializer.SerializeToElement(new { id = fired.EventId, name = fired.EventName });
+        try
         {
-            // Without the Triggers module's event types (module switched off) there is nothing to start.
-            if (!serializer.Registry.IsRegistered(e.Type) || serializer.Deserialize(e) is not TriggerFired fired) continue;
-            var @event = JsonSerializer.SerializeToElement(new { id = fired.EventId, name = fired.EventName });
-            try
-            {
-                var result = await starter.StartAsync(new StartExecution(fired.ExecutionId, fired.TenantId, fired.Environment, fired.WorkflowId, null, "event",
-                    fired.TriggerId, fired.Payload, @event, RequireEnabled: false, e.Metadata.CorrelationId, fired.EventId, $"trigger:{fired.TriggerId}"),
-                    cancellationToken).ConfigureAwait(false);
-                if (result.Created)
-                    ExecutionMetrics.DispatchLatency.Record((clock.GetUtcNow() - fired.AcceptedAt).TotalSeconds);
-            }
-            catch (NotFoundException)
-            {
-                LogDefinitionGone(fired.EventId, fired.TriggerId, fired.WorkflowId);
-            }
+            var result = await starter.StartAsync(new StartExecution(fired.ExecutionId, fired.TenantId, fired.Environment, fired.WorkflowId, null, "event",
+                fired.TriggerId, fired.Payload, @event, RequireEnabled: false, e.Metadata.CorrelationId, fired.EventId, $"trigger:{fired.TriggerId}"),
+                cancellationToken).ConfigureAwait(false);
+            if (result.Created)
+                ExecutionMetrics.DispatchLatency.Record((clock.GetUtcNow() - fired.AcceptedAt).TotalSeconds);
+        }
+        catch (NotFoundException)
+        {
+            LogDefinitionGone(fired.EventId, fired.TriggerId, fired.WorkflowId);
         }
     }
 

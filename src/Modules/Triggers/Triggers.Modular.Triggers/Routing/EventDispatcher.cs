@@ -54,38 +54,56 @@ internal sealed partial class EventDispatcher(IEventStore store, EventSerializer
     /// <summary>The execution a trigger starts for an event: the same pair always gives the same id.</summary>
     public static string ExecutionIdFor(string eventId, string triggerId) => PrefixedId.From("exec", DeterministicId.Create($"{eventId}/{triggerId}/execution"));
 
+    /// <summary>Events of one page routed at a time. Their appends go to the store together (one group commit on PostgreSQL).</summary>
+    private const int Parallelism = 16;
+
     public async Task HandleAsync(IReadOnlyList<RecordedEvent> events, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(events);
-        foreach (var e in events)
-        {
-            if (serializer.Deserialize(e) is not EventAccepted accepted) continue;
-            var decisions = await RouteAsync(accepted, cancellationToken).ConfigureAwait(false);
-            var data = decisions.Select((d, i) => serializer.Serialize(d, DeterministicId.Create($"{accepted.EventId}/routing", i), e.Metadata with
+        // One page shares its reads: the listeners of a name and each definition are read once for all its events.
+        var page = new PageReads();
+        await Parallel.ForEachAsync(events, new ParallelOptions { MaxDegreeOfParallelism = Parallelism, CancellationToken = cancellationToken },
+            async (e, ct) =>
             {
-                Actor = "dispatcher",
-                CausationId = accepted.EventId,
-            })).ToList();
-            try
-            {
-                await store.AppendToStreamAsync(e.StreamName, ExpectedRevision.Exactly(e.Revision), data, cancellationToken).ConfigureAwait(false);
-            }
-            catch (WrongExpectedRevisionException)
-            {
-                continue; // routed before: by an earlier delivery of this page, or by another instance
-            }
+                if (serializer.Deserialize(e) is not EventAccepted accepted) return;
+                var decisions = await RouteAsync(accepted, page, ct).ConfigureAwait(false);
+                var data = decisions.Select((d, i) => serializer.Serialize(d, DeterministicId.Create($"{accepted.EventId}/routing", i), e.Metadata with
+                {
+                    Actor = "dispatcher",
+                    CausationId = accepted.EventId,
+                })).ToList();
+                try
+                {
+                    await store.AppendToStreamAsync(e.StreamName, ExpectedRevision.Exactly(e.Revision), data, ct).ConfigureAwait(false);
+                }
+                catch (WrongExpectedRevisionException)
+                {
+                    return; // routed before: by an earlier delivery of this page, or by another instance
+                }
 
-            Count(decisions);
-        }
+                Count(decisions);
+            }).ConfigureAwait(false);
+    }
+
+    /// <summary>Reads shared by the events of one page (routing decides from what the read model and the definitions say when
+    /// the page is routed; one page is routed in well under a second).</summary>
+    private sealed class PageReads
+    {
+        public System.Collections.Concurrent.ConcurrentDictionary<(string, string, string), Task<IReadOnlyList<RoutableTrigger>>> Listeners { get; } = new();
+
+        public System.Collections.Concurrent.ConcurrentDictionary<(string, string, string), Task<DefinitionDto?>> Definitions { get; } = new();
     }
 
     /// <summary>The decisions for one event, without recording them.</summary>
-    public async Task<IReadOnlyList<IEvent>> RouteAsync(EventAccepted accepted, CancellationToken cancellationToken)
+    public Task<IReadOnlyList<IEvent>> RouteAsync(EventAccepted accepted, CancellationToken cancellationToken) =>
+        RouteAsync(accepted, null, cancellationToken);
+
+    private async Task<IReadOnlyList<IEvent>> RouteAsync(EventAccepted accepted, PageReads? page, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(accepted);
         var now = clock.Now();
-        var verdicts = await EvaluateAsync(accepted.TenantId, accepted.Environment, accepted.Name, accepted.Payload, includeDisabled: false, cancellationToken)
-            .ConfigureAwait(false);
+        var verdicts = await EvaluateAsync(accepted.TenantId, accepted.Environment, accepted.Name, accepted.Payload, includeDisabled: false, page,
+            cancellationToken).ConfigureAwait(false);
         if (verdicts.Count == 0) return [new EventUnrouted(accepted.EventId, accepted.TenantId, accepted.Environment, accepted.Name, now)];
 
         return [.. verdicts.Select(v => v.Fires
@@ -105,7 +123,7 @@ internal sealed partial class EventDispatcher(IEventStore store, EventSerializer
     public async Task<(IReadOnlyList<TriggerVerdict> Verdicts, bool Unrouted)> DryRunAsync(string tenantId, string environment, string name,
         JsonElement payload, CancellationToken cancellationToken)
     {
-        var listening = await EvaluateAsync(tenantId, environment, name, payload, includeDisabled: true, cancellationToken).ConfigureAwait(false);
+        var listening = await EvaluateAsync(tenantId, environment, name, payload, includeDisabled: true, null, cancellationToken).ConfigureAwait(false);
         var near = await NearNamesAsync(tenantId, environment, name, cancellationToken).ConfigureAwait(false);
         return ([.. listening, .. near], listening.All(v => v.Reason == SkipReasons.TriggerDisabled));
     }
@@ -114,9 +132,12 @@ internal sealed partial class EventDispatcher(IEventStore store, EventSerializer
     /// id: the enabled ones (what routing records), and with <paramref name="includeDisabled"/> the disabled ones too (the
     /// dry run). Empty when none listens.</summary>
     private async Task<IReadOnlyList<TriggerVerdict>> EvaluateAsync(string tenantId, string environment, string name, JsonElement payload,
-        bool includeDisabled, CancellationToken cancellationToken)
+        bool includeDisabled, PageReads? page, CancellationToken cancellationToken)
     {
-        var triggers = await ListenersAsync(tenantId, environment, name, includeDisabled, cancellationToken).ConfigureAwait(false);
+        var triggers = await (page is null
+            ? ListenersAsync(tenantId, environment, name, includeDisabled, cancellationToken)
+            : page.Listeners.GetOrAdd((tenantId, environment, name), key => ListenersAsync(key.Item1, key.Item2, key.Item3, includeDisabled, cancellationToken)))
+            .ConfigureAwait(false);
         if (triggers.Count == 0) return [];
 
         var subject = JsonSerializer.SerializeToElement(new { name, payload });
@@ -124,7 +145,7 @@ internal sealed partial class EventDispatcher(IEventStore store, EventSerializer
         foreach (var trigger in triggers)
         {
             var (reason, details) = trigger.Enabled
-                ? await CheckAsync(tenantId, environment, payload, trigger, subject, cancellationToken).ConfigureAwait(false)
+                ? await CheckAsync(tenantId, environment, payload, trigger, subject, page, cancellationToken).ConfigureAwait(false)
                 : (SkipReasons.TriggerDisabled, [$"trigger '{trigger.TriggerId}' is disabled: POST /api/v1/triggers/{trigger.TriggerId}/enable turns it on"]);
             verdicts.Add(new TriggerVerdict(trigger.TriggerId, trigger.WorkflowId, trigger.Name, reason, details));
         }
@@ -133,10 +154,12 @@ internal sealed partial class EventDispatcher(IEventStore store, EventSerializer
     }
 
     private async Task<(string? Reason, IReadOnlyList<string> Details)> CheckAsync(string tenantId, string environment, JsonElement payload,
-        RoutableTrigger trigger, JsonElement subject, CancellationToken cancellationToken)
+        RoutableTrigger trigger, JsonElement subject, PageReads? page, CancellationToken cancellationToken)
     {
-        var definition = await definitions.GetAsync(tenantId, environment, trigger.WorkflowId, cancellationToken: cancellationToken)
-            .ConfigureAwait(false);
+        var definition = await (page is null
+            ? definitions.GetAsync(tenantId, environment, trigger.WorkflowId, cancellationToken: cancellationToken)
+            : page.Definitions.GetOrAdd((tenantId, environment, trigger.WorkflowId),
+                key => definitions.GetAsync(key.Item1, key.Item2, key.Item3, cancellationToken: cancellationToken))).ConfigureAwait(false);
         if (definition is null) return (SkipReasons.DefinitionMissing, [$"workflow definition '{trigger.WorkflowId}' does not exist (deleted?)"]);
         if (!definition.Enabled) return (SkipReasons.DefinitionDisabled, [$"workflow definition '{trigger.WorkflowId}' is disabled"]);
 
