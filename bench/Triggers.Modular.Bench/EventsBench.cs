@@ -174,8 +174,10 @@ internal sealed class EventsBench(BenchOptions o, List<EventsPhase> phases, Dict
                                  "(n = trigger.n): every accepted event is routed (triggers.trigger_fired appended to its stream) " +
                                  "and starts one execution (executions.execution_started, causation_id = the event id); the dispatcher " +
                                  "(triggers-dispatcher) and the starter (executions-triggered) are event processors on the projection " +
-                                 "runner like the host's other projections: each reads $all pages (up to 500 events) from its checkpoint, " +
-                                 "woken by appends (500 ms poll otherwise), and handles a page's events one at a time";
+                                 "runner like the host's other projections: once caught up, each takes pages (up to 500 events) from the " +
+                                 "host's shared $all reader, woken by its reads (500 ms poll otherwise), handles a page's events 64 at a " +
+                                 "time and writes its checkpoint lazily (ADR 0013); appends made at the same time share a transaction " +
+                                 "(group commit, 4 committers)";
         environment["Clients"] = "one HttpClient + SocketsHttpHandler per client / open-loop worker, one kept-alive HTTP/1.1 connection each, " +
                                  $"body `{{\"name\":\"{EventName}\",\"payload\":{{\"n\":…}}}}`; on the same machine as the host and PostgreSQL";
         environment["Phases"] = $"raw ceiling: warm-up {o.Warmup.TotalSeconds:0.#} s + {o.Duration.TotalSeconds:0.#} s at {string.Join("/", o.WriterCounts)} writers; " +

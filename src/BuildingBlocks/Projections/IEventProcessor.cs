@@ -7,9 +7,10 @@ namespace Triggers.Modular.BuildingBlocks.Projections;
 /// A checkpointed subscription with effects outside the read models — appending events, starting executions — run by
 /// the projection host like a projection: one leader across hosts, a checkpoint, a status, a reset. The runner hands it
 /// each page of matching events before the checkpoint moves past them, outside the checkpoint's transaction (on SQLite,
-/// a store write could not run inside it). Delivery is at least once: a crash or failure after <see cref="HandleAsync"/>
-/// and before the checkpoint moves hands the same events again, so effects must be idempotent (expected revisions,
-/// deterministic ids).
+/// a store write could not run inside it). Its checkpoint is written lazily (at most every
+/// <see cref="ProjectionRunnerOptions.CheckpointInterval"/>, when idle and when stopping; docs/adr/0013). Delivery is at
+/// least once: a crash or failure after <see cref="HandleAsync"/> and before the stored checkpoint moves hands the same
+/// events again, so effects must be idempotent (expected revisions, deterministic ids).
 /// </summary>
 public interface IEventProcessor
 {

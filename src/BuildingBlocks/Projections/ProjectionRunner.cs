@@ -88,8 +88,8 @@ public sealed class ProjectionRunner(IProjection projection, IEventStore store, 
             await Task.Delay(options.RetryDelay, cancellationToken).ConfigureAwait(false);
 
         // persisted: the stored checkpoint as this leader last wrote or read it (the compare-and-set's expected value);
-        // scanned: how far this runner has looked. They differ only across stretches with no matching event, whose
-        // checkpoint is written at most every CheckpointInterval instead of once per page.
+        // scanned: how far this runner has looked. They differ only across stretches with no matching event, and for
+        // processors, whose checkpoint is written at most every CheckpointInterval instead of once per page.
         var persisted = GlobalPosition.Start;
         var lastWrite = TimeProvider.System.GetTimestamp();
         try
@@ -107,7 +107,7 @@ public sealed class ProjectionRunner(IProjection projection, IEventStore store, 
                 var fromTail = slice is not null;
                 slice ??= await store.ReadAllForwardAsync(scanned, options.BatchSize, projection.Filter, cancellationToken).ConfigureAwait(false);
 
-                if (slice.Events.Count > 0)
+                if (slice.Events.Count > 0 && projection is not EventProcessorProjection)
                 {
                     if (!await ApplyPageAsync(slice, persisted, cancellationToken).ConfigureAwait(false))
                     {
@@ -121,6 +121,11 @@ public sealed class ProjectionRunner(IProjection projection, IEventStore store, 
                 }
                 else if (slice.ScannedUpTo > scanned)
                 {
+                    // A processor's effects are its own (idempotent, delivered at least once): nothing is written with its
+                    // checkpoint, which follows lazily like that of a page without matching events. A crash hands the
+                    // events since the stored checkpoint (about CheckpointInterval's worth) again.
+                    if (slice.Events.Count > 0)
+                        await ((EventProcessorProjection)projection).Processor.HandleAsync(slice.Events, cancellationToken).ConfigureAwait(false);
                     scanned = slice.ScannedUpTo;
                     SetCheckpoint(scanned);
                     if (TimeProvider.System.GetElapsedTime(lastWrite) >= options.CheckpointInterval)
@@ -202,9 +207,6 @@ public sealed class ProjectionRunner(IProjection projection, IEventStore store, 
 
     private async Task<bool> ApplyPageAsync(AllSlice slice, GlobalPosition checkpoint, CancellationToken cancellationToken)
     {
-        // A processor acts first, on connections of its own; then only the checkpoint moves in the transaction below.
-        if (projection is EventProcessorProjection processor && slice.Events.Count > 0)
-            await processor.Processor.HandleAsync(slice.Events, cancellationToken).ConfigureAwait(false);
         await using var connection = await database.OpenConnectionAsync(cancellationToken).ConfigureAwait(false);
         await using var tx = await database.BeginWriteTransactionAsync(connection, cancellationToken).ConfigureAwait(false);
         var context = new ProjectionContext(connection, tx, database.Dialect);

@@ -67,17 +67,8 @@ public sealed class PostgresGroupCommitTests
     }
 
     [Fact]
-    public async Task Given_a_group_whose_transaction_fails_on_a_raced_event_id_When_committed_Then_each_append_is_retried_alone_with_its_own_outcome()
+    public async Task Given_a_group_with_an_event_id_a_pending_transaction_holds_When_that_one_commits_Then_only_the_racer_is_refused()
     {
-        var fallbacks = 0L;
-        using var listener = new MeterListener();
-        listener.InstrumentPublished = (instrument, l) =>
-        {
-            if (instrument.Name == "triggers.event_store.group_commit_fallbacks") l.EnableMeasurementEvents(instrument);
-        };
-        listener.SetMeasurementEventCallback<long>((_, value, _, _) => Interlocked.Add(ref fallbacks, value));
-        listener.Start();
-
         // One committer, so the appends queued while it is busy form one group.
         await using var h = await StoreHarness.CreateAsync(StoreKind.Postgres, new EventStoreOptions { AppendCommitters = 1 });
         var taken = TestEvents.New();
@@ -85,18 +76,15 @@ public sealed class PostgresGroupCommitTests
         var idHolder = await h.Transactions.BeginAppendAsync("held-1", ExpectedRevision.NoStream, [taken]);
         Task<AppendResult>[] good;
         Task<AppendResult> racer;
-        Task<AppendResult> first;
         try
         {
-            // The committer takes this one alone and waits for the stream lock lockHolder keeps.
-            first = h.Store.AppendToStreamAsync("lockme-1", ExpectedRevision.Any, [TestEvents.New()]);
+            var first = BlockTheCommitter(h);
             await Task.Delay(300);
             good = [.. Enumerable.Range(0, 40).Select(i => h.Store.AppendToStreamAsync($"good-{i}", ExpectedRevision.NoStream, [TestEvents.New()]))];
             racer = h.Store.AppendToStreamAsync("racer-1", ExpectedRevision.NoStream, [TestEvents.WithId(taken.EventId)]);
             await lockHolder.CommitAsync();
             await first.WaitAsync(TimeSpan.FromSeconds(15));
-            // The 41 queued appends are now one group; racer-1's insert waits on idHolder's uncommitted id, then fails with
-            // a unique violation when it commits, which aborts the group's transaction.
+            // The 41 queued appends are now one group; racer-1's insert waits for idHolder's uncommitted id.
             await Task.Delay(300);
             Assert.False(good.Any(g => g.IsCompleted), "the group committed while an id it writes was still held");
             await idHolder.CommitAsync();
@@ -110,9 +98,63 @@ public sealed class PostgresGroupCommitTests
         Assert.All(await Task.WhenAll(good).WaitAsync(TimeSpan.FromSeconds(15)), r => Assert.Equal(0, r.NextExpectedRevision));
         var ex = await Assert.ThrowsAsync<DuplicateEventIdException>(() => racer.WaitAsync(TimeSpan.FromSeconds(15)));
         Assert.Equal("held-1", ex.ExistingStream);
-        Assert.True(Interlocked.Read(ref fallbacks) >= 1, "the group's transaction did not fail: the test did not exercise the retry");
         Assert.Empty(await StoreReads.ReadStreamAsync(h.Store, "racer-1"));
         for (var i = 0; i < 40; i++) Assert.Single(await StoreReads.ReadStreamAsync(h.Store, $"good-{i}"));
         Assert.Equal(2, (await StoreReads.ReadStreamAsync(h.Store, "lockme-1")).Count);
+
+        // The committer takes this one alone and waits for the stream lock lockHolder keeps.
+        Task<AppendResult> BlockTheCommitter(StoreHarness store) =>
+            store.Store.AppendToStreamAsync("lockme-1", ExpectedRevision.Any, [TestEvents.New()]);
+    }
+
+    [Fact]
+    public async Task Given_a_group_whose_transaction_fails_When_committed_Then_each_append_is_retried_alone_with_its_own_outcome()
+    {
+        var fallbacks = 0L;
+        using var listener = new MeterListener();
+        listener.InstrumentPublished = (instrument, l) =>
+        {
+            if (instrument.Name == "triggers.event_store.group_commit_fallbacks") l.EnableMeasurementEvents(instrument);
+        };
+        listener.SetMeasurementEventCallback<long>((_, value, _, _) => Interlocked.Add(ref fallbacks, value));
+        listener.Start();
+
+        await using var h = await StoreHarness.CreateAsync(StoreKind.Postgres, new EventStoreOptions { AppendCommitters = 1 });
+        // A database-side failure the store cannot foresee: a trigger refusing one event type aborts whatever transaction
+        // inserts it.
+        await using (var c = await h.Database.OpenConnectionAsync())
+        {
+            await Dapper.SqlMapper.ExecuteAsync(c, """
+                CREATE FUNCTION event_store.test_refuse() RETURNS trigger LANGUAGE plpgsql AS $$
+                BEGIN RAISE EXCEPTION 'refused by the test'; END; $$;
+                CREATE TRIGGER test_refuse BEFORE INSERT ON event_store.events
+                FOR EACH ROW WHEN (NEW.type = 'explodes') EXECUTE FUNCTION event_store.test_refuse();
+                """);
+        }
+
+        var lockHolder = await h.Transactions.BeginAppendAsync("lockme-1", ExpectedRevision.NoStream, [TestEvents.New()]);
+        Task<AppendResult>[] good;
+        Task<AppendResult> bad;
+        try
+        {
+            var first = h.Store.AppendToStreamAsync("lockme-1", ExpectedRevision.Any, [TestEvents.New()]);
+            await Task.Delay(300);
+            good = [.. Enumerable.Range(0, 20).Select(i => h.Store.AppendToStreamAsync($"good-{i}", ExpectedRevision.NoStream, [TestEvents.New()]))];
+            bad = h.Store.AppendToStreamAsync("bad-1", ExpectedRevision.NoStream, [TestEvents.New("explodes")]);
+            good = [.. good, .. Enumerable.Range(20, 20).Select(i => h.Store.AppendToStreamAsync($"good-{i}", ExpectedRevision.NoStream, [TestEvents.New()]))];
+            await lockHolder.CommitAsync();
+            await first.WaitAsync(TimeSpan.FromSeconds(15));
+        }
+        finally
+        {
+            await lockHolder.DisposeAsync();
+        }
+
+        Assert.All(await Task.WhenAll(good).WaitAsync(TimeSpan.FromSeconds(15)), r => Assert.Equal(0, r.NextExpectedRevision));
+        var ex = await Assert.ThrowsAsync<Npgsql.PostgresException>(() => bad.WaitAsync(TimeSpan.FromSeconds(15)));
+        Assert.Contains("refused by the test", ex.MessageText, StringComparison.Ordinal);
+        Assert.True(Interlocked.Read(ref fallbacks) >= 1, "the group's transaction did not fail: the test did not exercise the retry");
+        Assert.Empty(await StoreReads.ReadStreamAsync(h.Store, "bad-1"));
+        for (var i = 0; i < 40; i++) Assert.Single(await StoreReads.ReadStreamAsync(h.Store, $"good-{i}"));
     }
 }

@@ -15,7 +15,9 @@ internal sealed class ExecutionStarter(IDefinitionsModule definitions, PlanCache
 {
     public static readonly string[] TriggerTypes = ["event", "webhook", "schedule", "manual", "api"];
 
-    public async Task<StartExecutionResult> StartAsync(StartExecution command, CancellationToken cancellationToken)
+    /// <param name="definitionRead">The definition's read for this start, when the caller shares one read among several starts
+    /// (the latest version, or <see cref="StartExecution.WorkflowVersion"/>, of the command's tenant × environment).</param>
+    public async Task<StartExecutionResult> StartAsync(StartExecution command, CancellationToken cancellationToken, Task<DefinitionDto?>? definitionRead = null)
     {
         ArgumentNullException.ThrowIfNull(command);
         if (!PrefixedId.IsValid("exec", command.ExecutionId))
@@ -23,7 +25,8 @@ internal sealed class ExecutionStarter(IDefinitionsModule definitions, PlanCache
         if (!TriggerTypes.Contains(command.TriggerType, StringComparer.Ordinal))
             throw new ArgumentException($"Unknown trigger type '{command.TriggerType}'.", nameof(command));
 
-        var definition = await definitions.GetAsync(command.TenantId, command.Environment, command.WorkflowId, command.WorkflowVersion, cancellationToken)
+        var definition = await (definitionRead
+                ?? definitions.GetAsync(command.TenantId, command.Environment, command.WorkflowId, command.WorkflowVersion, cancellationToken))
             .ConfigureAwait(false);
         if (definition is null || (command.RequireEnabled && !definition.Enabled))
         {

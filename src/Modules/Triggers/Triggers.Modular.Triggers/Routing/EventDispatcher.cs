@@ -55,7 +55,7 @@ internal sealed partial class EventDispatcher(IEventStore store, EventSerializer
     public static string ExecutionIdFor(string eventId, string triggerId) => PrefixedId.From("exec", DeterministicId.Create($"{eventId}/{triggerId}/execution"));
 
     /// <summary>Events of one page routed at a time. Their appends go to the store together (one group commit on PostgreSQL).</summary>
-    private const int Parallelism = 16;
+    private const int Parallelism = 64;
 
     public async Task HandleAsync(IReadOnlyList<RecordedEvent> events, CancellationToken cancellationToken)
     {
