@@ -805,24 +805,4 @@ internal sealed class EventsBench(BenchOptions o, List<EventsPhase> phases, Dict
 
         environment["PostgreSQL"] = string.Join(", ", settings) + "; the server is shared with other sessions' test runs";
     }
-
-    /// <summary>Failed requests by kind and the first unexplained answer.</summary>
-    internal sealed class ErrorKinds
-    {
-        private readonly ConcurrentDictionary<string, long> _kinds = new(StringComparer.Ordinal);
-        private string? _first;
-
-        public long Total => _kinds.Values.Sum();
-
-        public void Add(string kind, string? detail)
-        {
-            _kinds.AddOrUpdate(kind.Trim(), 1, (_, n) => n + 1);
-            if (detail is not null) Interlocked.CompareExchange(ref _first, detail.Length > 200 ? detail[..200] + "…" : detail, null);
-        }
-
-        public string Describe() => _kinds.IsEmpty ? ""
-            : "errors: " + string.Join(", ", _kinds.OrderByDescending(k => k.Value)
-                  .Select(k => string.Create(CultureInfo.InvariantCulture, $"{k.Key} ×{k.Value:N0}")))
-              + (_first is null ? "" : $"; first: {_first.ReplaceLineEndings(" ")}");
-    }
 }

@@ -156,7 +156,7 @@ public sealed class ProjectionRunner(IProjection projection, IEventStore store, 
                 _state = slice.IsEnd ? ProjectionState.Live : ProjectionState.CatchingUp;
                 if (!slice.IsEnd) continue;
                 if (slice.HeldBack) EventStoreMetrics.HeldBackReads.Add(1);
-                var wake = fromTail ? advanced! : slice.HeldBack ? Task.Delay(AllSubscription.HeldBackRetry, cancellationToken) : appended;
+                var wake = fromTail ? advanced! : slice.HeldBack ? AllSubscription.HeldBackWait(appended, cancellationToken) : appended;
                 await WaitAsync(wake, cancellationToken).ConfigureAwait(false);
             }
 

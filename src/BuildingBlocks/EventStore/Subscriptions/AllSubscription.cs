@@ -11,8 +11,13 @@ public sealed record SubscriptionSettings(int BatchSize = 500, TimeSpan? PollInt
 /// </summary>
 public static class AllSubscription
 {
-    /// <summary>Short back-off while committed events wait behind an older open transaction.</summary>
+    /// <summary>Longest back-off while committed events wait behind an older open transaction.</summary>
     internal static readonly TimeSpan HeldBackRetry = TimeSpan.FromMilliseconds(20);
+
+    /// <summary>While events are held back: until the next append signalled (in this process, the older transaction's own
+    /// commit is usually what releases them) or <see cref="HeldBackRetry"/>, whichever comes first.</summary>
+    internal static Task HeldBackWait(Task nextAppend, CancellationToken cancellationToken) =>
+        Task.WhenAny(nextAppend, Task.Delay(HeldBackRetry, cancellationToken));
 
     private static readonly TimeSpan DefaultPoll = TimeSpan.FromMilliseconds(500);
 
@@ -69,7 +74,7 @@ public static class AllSubscription
             if (!slice.IsEnd) continue;
             if (slice.HeldBack) EventStoreMetrics.HeldBackReads.Add(1);
 
-            await WaitAsync(slice.HeldBack ? Task.Delay(HeldBackRetry, cancellationToken) : nextAppend, poll, cancellationToken)
+            await WaitAsync(slice.HeldBack ? HeldBackWait(nextAppend, cancellationToken) : nextAppend, poll, cancellationToken)
                 .ConfigureAwait(false);
         }
     }
