@@ -324,7 +324,8 @@ internal static class Program
 
         var head = Git("rev-parse --short HEAD");
         if (head.Length == 0) return "unknown (git not available)";
-        var changed = Git("status --porcelain -- src").Split('\n', StringSplitOptions.RemoveEmptyEntries).Length;
+        // ":/src": the repository's src/, whatever the working directory (the bench runs from its bin/ folder).
+        var changed = Git("status --porcelain -- :/src").Split('\n', StringSplitOptions.RemoveEmptyEntries).Length;
         return changed == 0 ? $"{head}, src/ clean" : $"{head}, src/ with {changed} uncommitted changes (other sessions' work in progress; the host was built from that tree)";
     }
 
