@@ -82,8 +82,16 @@ public sealed class PostgresEventStore(PostgresStoreDatabase database, PostgresA
                     events += next.Events.Count;
                 }
 
-                if (batch.Count == 1) await CommitAloneAsync(batch[0], stop).ConfigureAwait(false);
-                else if (batch.Count > 1) await CommitTogetherAsync(batch, stop).ConfigureAwait(false);
+                try
+                {
+                    if (batch.Count == 1) await CommitAloneAsync(batch[0], stop).ConfigureAwait(false);
+                    else if (batch.Count > 1) await CommitTogetherAsync(batch, stop).ConfigureAwait(false);
+                }
+                catch (Exception ex) when (ex is not OperationCanceledException || !stop.IsCancellationRequested)
+                {
+                    // Never leave a caller waiting, and keep committing for the others.
+                    foreach (var append in batch) append.Completion.TrySetException(ex);
+                }
             }
         }
         catch (OperationCanceledException) when (stop.IsCancellationRequested)
@@ -163,10 +171,10 @@ public sealed class PostgresEventStore(PostgresStoreDatabase database, PostgresA
 
             await tx.CommitAsync(stop).ConfigureAwait(false);
         }
-        catch (Exception ex) when (ex is NpgsqlException or InvalidOperationException or System.IO.IOException or TimeoutException)
+        catch (Exception ex) when (ex is not OperationCanceledException || !stop.IsCancellationRequested)
         {
             // Rolled back (or unknown, if the commit's answer was lost): alone, each append either finds its events
-            // (a replay, by event id) or writes them.
+            // (a replay, by event id) or writes them, or fails with its own error.
             EventStoreMetrics.GroupCommitFallbacks.Add(1);
             await Task.WhenAll(batch.Select(a => CommitAloneAsync(a, stop))).ConfigureAwait(false);
             return;
