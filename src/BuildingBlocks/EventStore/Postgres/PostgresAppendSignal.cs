@@ -8,11 +8,18 @@ namespace Triggers.Modular.BuildingBlocks.EventStore.Postgres;
 /// Wake-ups across processes with LISTEN/NOTIFY. Appends in this process wake local subscribers at once, and
 /// coalesce into at most one NOTIFY in flight, sent after commit: NOTIFY inside the append transaction would
 /// serialise every commit on PostgreSQL's notify-queue lock (docs/adr/0003). A lost NOTIFY (crash between
-/// commit and send) costs one poll interval, never an event.
+/// commit and send) costs one poll interval, never an event. Each NOTIFY carries this instance's id, so its own listener
+/// ignores the echo (local subscribers were woken already), and NOTIFYs are sent at most every
+/// <see cref="MinNotifyInterval"/>: under load one NOTIFY covers many appends (docs/adr/0013).
 /// </summary>
 public sealed class PostgresAppendSignal : IAppendSignal, IAsyncDisposable
 {
     public const string Channel = "tm_event_store_appended";
+
+    /// <summary>Other processes learn of appends at most this late (they poll as a fallback anyway).</summary>
+    public static readonly TimeSpan MinNotifyInterval = TimeSpan.FromMilliseconds(5);
+
+    private readonly string _instance = Guid.NewGuid().ToString("N");
 
     private readonly NpgsqlDataSource _dataSource;
     private readonly ILogger _logger;
@@ -53,8 +60,10 @@ public sealed class PostgresAppendSignal : IAppendSignal, IAsyncDisposable
             try
             {
                 await _pendingNotify.WaitAsync(ct).ConfigureAwait(false);
-                await using var cmd = _dataSource.CreateCommand($"NOTIFY {Channel}");
-                await cmd.ExecuteNonQueryAsync(ct).ConfigureAwait(false);
+                await using (var cmd = _dataSource.CreateCommand($"NOTIFY {Channel}, '{_instance}'"))
+                    await cmd.ExecuteNonQueryAsync(ct).ConfigureAwait(false);
+                // Appends signalled meanwhile ride on the next NOTIFY.
+                await Task.Delay(MinNotifyInterval, ct).ConfigureAwait(false);
             }
             catch (OperationCanceledException) when (ct.IsCancellationRequested)
             {
@@ -75,7 +84,10 @@ public sealed class PostgresAppendSignal : IAppendSignal, IAsyncDisposable
             try
             {
                 await using var connection = await _dataSource.OpenConnectionAsync(ct).ConfigureAwait(false);
-                connection.Notification += (_, _) => _local.Notify();
+                connection.Notification += (_, e) =>
+                {
+                    if (!string.Equals(e.Payload, _instance, StringComparison.Ordinal)) _local.Notify();
+                };
                 await using (var listen = new NpgsqlCommand($"LISTEN {Channel}", connection))
                     await listen.ExecuteNonQueryAsync(ct).ConfigureAwait(false);
                 // Something may have been appended while we were not listening.
