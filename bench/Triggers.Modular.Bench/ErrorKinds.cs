@@ -3,8 +3,9 @@ using System.Globalization;
 
 namespace Triggers.Modular.Bench;
 
-/// <summary>Failed requests by kind and the first unexplained answer (every HTTP phase of the bench).</summary>
-internal sealed class ErrorKinds
+/// <summary>Failed requests by kind and the first unexplained answer (every HTTP phase of the bench), described after
+/// <paramref name="label"/>.</summary>
+internal sealed class ErrorKinds(string label = "errors")
 {
     private readonly ConcurrentDictionary<string, long> _kinds = new(StringComparer.Ordinal);
     private string? _first;
@@ -18,7 +19,7 @@ internal sealed class ErrorKinds
     }
 
     public string Describe() => _kinds.IsEmpty ? ""
-        : "errors: " + string.Join(", ", _kinds.OrderByDescending(k => k.Value)
+        : $"{label}: " + string.Join(", ", _kinds.OrderByDescending(k => k.Value)
               .Select(k => string.Create(CultureInfo.InvariantCulture, $"{k.Key} ×{k.Value:N0}")))
           + (_first is null ? "" : $"; first: {_first.ReplaceLineEndings(" ")}");
 }

@@ -167,7 +167,7 @@ internal sealed class HttpBench(BenchOptions o, List<PhaseResult> results, Dicti
             {
                 // Statuses are not checked here.
                 var warm = await Phase.RunAsync(backend, $"warm-up {name}", clients, TimeSpan.Zero, HostWarmup,
-                    Clients(host.Url, request, HttpStatusCode.OK, null, new Outcomes()));
+                    Clients(host.Url, request, HttpStatusCode.OK, null, new ErrorKinds("errors (warm-up included)")));
                 Console.Error.WriteLine(string.Create(CultureInfo.InvariantCulture, $"[http] {backend} warm-up {name}: {warm.TotalOps:N0} requests {warm.Error}"));
             }
 
@@ -259,7 +259,7 @@ internal sealed class HttpBench(BenchOptions o, List<PhaseResult> results, Dicti
         Func<HttpResponseMessage, bool>? check = null)
     {
         if (checkpoint is not null) await checkpoint();
-        var outcomes = new Outcomes();
+        var outcomes = new ErrorKinds("errors (warm-up included)");
         var (errorLinesBefore, _) = host.LoggedProblems;
         var result = await Phase.RunAsync(backend, scenario, clients, o.Warmup, o.Duration,
             Clients(host.Url, request, expected, check, outcomes), note);
@@ -284,7 +284,7 @@ internal sealed class HttpBench(BenchOptions o, List<PhaseResult> results, Dicti
 
     /// <summary>One client per loop, each with one connection kept alive; the operation returns 1 on the expected status, 0 otherwise.</summary>
     private static Func<int, Task<Writer>> Clients(Uri baseUri, Func<int, long, HttpRequestMessage> build, HttpStatusCode expected,
-        Func<HttpResponseMessage, bool>? check, Outcomes outcomes) => w =>
+        Func<HttpResponseMessage, bool>? check, ErrorKinds outcomes) => w =>
     {
         var client = NewClient(baseUri);
         long sequence = 0;
@@ -463,23 +463,5 @@ internal sealed class HttpBench(BenchOptions o, List<PhaseResult> results, Dicti
         {
             return "GC unknown";
         }
-    }
-
-    /// <summary>Failed requests by kind (warm-up included) and the first one's answer.</summary>
-    private sealed class Outcomes
-    {
-        private readonly ConcurrentDictionary<string, long> _kinds = new(StringComparer.Ordinal);
-        private string? _first;
-
-        public void Add(string kind, string? detail)
-        {
-            _kinds.AddOrUpdate(kind.Trim(), 1, (_, n) => n + 1);
-            if (detail is not null) Interlocked.CompareExchange(ref _first, detail.Length > 200 ? detail[..200] + "…" : detail, null);
-        }
-
-        public string Describe() => _kinds.IsEmpty ? ""
-            : "errors (warm-up included): " + string.Join(", ", _kinds.OrderByDescending(k => k.Value)
-                .Select(k => string.Create(CultureInfo.InvariantCulture, $"{k.Key} ×{k.Value:N0}")))
-              + (_first is null ? "" : $"; first: {_first.ReplaceLineEndings(" ")}");
     }
 }

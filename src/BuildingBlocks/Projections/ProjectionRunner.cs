@@ -37,7 +37,6 @@ public sealed record ProjectionRunnerOptions
 public sealed class ProjectionRunner(IProjection projection, IEventStore store, IStoreDatabase database,
     ProjectionRunnerOptions options, ILogger logger, AllTail? tail = null)
 {
-
     private volatile ProjectionState _state = ProjectionState.Stopped;
     private long _checkpointCommit;
     private long _checkpointPrepare;
@@ -128,12 +127,8 @@ public sealed class ProjectionRunner(IProjection projection, IEventStore store, 
                         await ((EventProcessorProjection)projection).Processor.HandleAsync(slice.Events, cancellationToken).ConfigureAwait(false);
                     scanned = slice.ScannedUpTo;
                     SetCheckpoint(scanned);
-                    if (TimeProvider.System.GetElapsedTime(lastWrite) >= options.CheckpointInterval)
-                    {
-                        if (!await WriteCheckpointAsync(persisted, scanned, cancellationToken).ConfigureAwait(false)) return;
-                        persisted = scanned;
-                        lastWrite = TimeProvider.System.GetTimestamp();
-                    }
+                    if (TimeProvider.System.GetElapsedTime(lastWrite) >= options.CheckpointInterval
+                        && !await CatchUpStoredAsync(cancellationToken).ConfigureAwait(false)) return;
                 }
                 else if (slice.IsEnd)
                 {
@@ -141,9 +136,7 @@ public sealed class ProjectionRunner(IProjection projection, IEventStore store, 
                     // an operator, here or on another host.
                     if (scanned != persisted)
                     {
-                        if (!await WriteCheckpointAsync(persisted, scanned, cancellationToken).ConfigureAwait(false)) return;
-                        persisted = scanned;
-                        lastWrite = TimeProvider.System.GetTimestamp();
+                        if (!await CatchUpStoredAsync(cancellationToken).ConfigureAwait(false)) return;
                     }
                     else if (await ProjectionCheckpoints.ReadAsync(leadership, projection.Name, cancellationToken).ConfigureAwait(false) != persisted)
                     {
@@ -155,37 +148,29 @@ public sealed class ProjectionRunner(IProjection projection, IEventStore store, 
                 LastError = null;
                 _state = slice.IsEnd ? ProjectionState.Live : ProjectionState.CatchingUp;
                 if (!slice.IsEnd) continue;
-                if (slice.HeldBack) EventStoreMetrics.HeldBackReads.Add(1);
-                var wake = fromTail ? advanced! : slice.HeldBack ? AllSubscription.HeldBackWait(appended, cancellationToken) : appended;
-                await WaitAsync(wake, cancellationToken).ConfigureAwait(false);
+                var wake = fromTail ? advanced! : AllSubscription.NextWake(slice, appended, cancellationToken);
+                await AllSubscription.WaitAsync(wake, options.PollInterval, cancellationToken).ConfigureAwait(false);
             }
 
             if (scanned != persisted)
             {
                 // Stopping: keep what was scanned (best effort; the next leader would only scan it again).
                 using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(5));
-                await WriteCheckpointAsync(persisted, scanned, timeout.Token).ConfigureAwait(false);
+                await CatchUpStoredAsync(timeout.Token).ConfigureAwait(false);
+            }
+
+            // Moves the stored checkpoint to what was scanned; false (logged) when another writer moved it first.
+            async Task<bool> CatchUpStoredAsync(CancellationToken token)
+            {
+                if (!await WriteCheckpointAsync(persisted, scanned, token).ConfigureAwait(false)) return false;
+                persisted = scanned;
+                lastWrite = TimeProvider.System.GetTimestamp();
+                return true;
             }
         }
         finally
         {
             await ProjectionLeadership.ReleaseAsync(database, leadership, projection.Name).ConfigureAwait(false);
-        }
-    }
-
-    private async Task WaitAsync(Task wake, CancellationToken cancellationToken)
-    {
-        try
-        {
-            await wake.WaitAsync(options.PollInterval, cancellationToken).ConfigureAwait(false);
-        }
-        catch (TimeoutException)
-        {
-            // Polling fallback: a wake-up from another process may have been lost.
-        }
-        catch (OperationCanceledException)
-        {
-            // The loop condition ends the run.
         }
     }
 

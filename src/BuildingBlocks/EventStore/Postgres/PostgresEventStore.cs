@@ -122,7 +122,8 @@ public sealed class PostgresEventStore(PostgresStoreDatabase database, PostgresA
     /// </summary>
     private async Task CommitTogetherAsync(List<QueuedAppend> batch, CancellationToken stop)
     {
-        var outcomes = new (AppendResult? Result, Exception? Error)[batch.Count];
+        // Per append: written, refused, or some ids already stored (status 5: resolved below, once the results are read).
+        var outcomes = new (AppendResult? Result, Exception? Error, long? IdsStoredAtRevision)[batch.Count];
         try
         {
             await using var connection = await database.DataSource.OpenConnectionAsync(stop).ConfigureAwait(false);
@@ -147,25 +148,25 @@ public sealed class PostgresEventStore(PostgresStoreDatabase database, PostgresA
                     var (status, current, txId, seq) = (reader.GetInt32(0), reader.GetInt64(1), reader.GetInt64(2), reader.GetInt64(3));
                     outcomes[i] = status switch
                     {
-                        0 => (new AppendResult(current, new GlobalPosition(txId, seq)), null),
-                        2 => (null, new WrongExpectedRevisionException(batch[i].Stream, batch[i].Expected, current)),
-                        _ => (null, new PendingIdempotence(current)),
+                        0 => (new AppendResult(current, new GlobalPosition(txId, seq)), null, null),
+                        2 => (null, new WrongExpectedRevisionException(batch[i].Stream, batch[i].Expected, current), null),
+                        _ => (null, null, current),
                     };
                 }
             }
 
             for (var i = 0; i < batch.Count; i++)
             {
-                if (outcomes[i].Error is not PendingIdempotence pending) continue;
+                if (outcomes[i].IdsStoredAtRevision is not { } current) continue;
                 var append = batch[i];
                 try
                 {
                     var stored = await StoredIdsAsync(connection, tx, [.. append.Events.Select(e => e.EventId)], stop).ConfigureAwait(false);
-                    outcomes[i] = (IdempotenceRule.Evaluate(append.Stream, append.Expected, append.Events, stored, pending.Current), null);
+                    outcomes[i] = (IdempotenceRule.Evaluate(append.Stream, append.Expected, append.Events, stored, current), null, null);
                 }
                 catch (Exception ex) when (ex is WrongExpectedRevisionException or DuplicateEventIdException)
                 {
-                    outcomes[i] = (null, ex);
+                    outcomes[i] = (null, ex, null);
                 }
             }
 
@@ -236,12 +237,6 @@ public sealed class PostgresEventStore(PostgresStoreDatabase database, PostgresA
         public ExpectedRevision Expected => expected;
         public IReadOnlyList<EventData> Events => events;
         public TaskCompletionSource<AppendResult> Completion { get; } = new(TaskCreationOptions.RunContinuationsAsynchronously);
-    }
-
-    /// <summary>Status 5 in a group commit: resolved from the stored ids once the batch's results are read.</summary>
-    private sealed class PendingIdempotence(long current) : Exception
-    {
-        public long Current => current;
     }
 
     public async Task<IPendingAppend> BeginAppendAsync(string stream, ExpectedRevision expected, IReadOnlyList<EventData> events,

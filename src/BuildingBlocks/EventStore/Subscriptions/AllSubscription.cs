@@ -12,12 +12,17 @@ public sealed record SubscriptionSettings(int BatchSize = 500, TimeSpan? PollInt
 public static class AllSubscription
 {
     /// <summary>Longest back-off while committed events wait behind an older open transaction.</summary>
-    internal static readonly TimeSpan HeldBackRetry = TimeSpan.FromMilliseconds(20);
+    private static readonly TimeSpan HeldBackRetry = TimeSpan.FromMilliseconds(20);
 
-    /// <summary>While events are held back: until the next append signalled (in this process, the older transaction's own
-    /// commit is usually what releases them) or <see cref="HeldBackRetry"/>, whichever comes first.</summary>
-    internal static Task HeldBackWait(Task nextAppend, CancellationToken cancellationToken) =>
-        Task.WhenAny(nextAppend, Task.Delay(HeldBackRetry, cancellationToken));
+    /// <summary>What a reader at the end of <c>$all</c> waits for after <paramref name="slice"/>: the next append (taken before
+    /// the read), or, while events are held back, that or <see cref="HeldBackRetry"/>, whichever comes first (in this
+    /// process, the older transaction's own commit is usually what releases them).</summary>
+    internal static Task NextWake(AllSlice slice, Task nextAppend, CancellationToken cancellationToken)
+    {
+        if (!slice.HeldBack) return nextAppend;
+        EventStoreMetrics.HeldBackReads.Add(1);
+        return Task.WhenAny(nextAppend, Task.Delay(HeldBackRetry, cancellationToken));
+    }
 
     private static readonly TimeSpan DefaultPoll = TimeSpan.FromMilliseconds(500);
 
@@ -72,14 +77,14 @@ public static class AllSubscription
                 yield return slice;
             if (slice.ScannedUpTo > checkpoint) checkpoint = slice.ScannedUpTo;
             if (!slice.IsEnd) continue;
-            if (slice.HeldBack) EventStoreMetrics.HeldBackReads.Add(1);
 
-            await WaitAsync(slice.HeldBack ? HeldBackWait(nextAppend, cancellationToken) : nextAppend, poll, cancellationToken)
-                .ConfigureAwait(false);
+            await WaitAsync(NextWake(slice, nextAppend, cancellationToken), poll, cancellationToken).ConfigureAwait(false);
         }
     }
 
-    private static async Task WaitAsync(Task wake, TimeSpan poll, CancellationToken cancellationToken)
+    /// <summary>Until <paramref name="wake"/> completes, <paramref name="poll"/> passes (the fallback for a lost wake-up from
+    /// another process) or the token is cancelled (the caller's loop ends then).</summary>
+    internal static async Task WaitAsync(Task wake, TimeSpan poll, CancellationToken cancellationToken)
     {
         try
         {
