@@ -86,7 +86,9 @@ public sealed class HttpStepSsrfTests(LoopbackServers servers) : IClassFixture<L
     {
         using var http = Handler();
 
-        var failed = Failed(await http.RunAsync($$"""{ "url": "http://{{host}}/latest/meta-data/", "timeout_seconds": 1 }"""));
+        // The timeout only bounds a connection the guard failed to refuse (that would fail as "timeout"); 1 s was short
+        // enough to expire first on a loaded machine (seen once in CI, for [64:ff9b::a9fe:a9fe]).
+        var failed = Failed(await http.RunAsync($$"""{ "url": "http://{{host}}/latest/meta-data/", "timeout_seconds": 5 }"""));
 
         Assert.Equal("address_refused", failed.Code);
         Assert.False(failed.Retryable);
@@ -98,7 +100,7 @@ public sealed class HttpStepSsrfTests(LoopbackServers servers) : IClassFixture<L
     {
         using var http = Handler(resolve: (_, _) => Task.FromResult(new[] { IPAddress.Parse("93.184.216.34"), IPAddress.Parse("10.1.2.3") }));
 
-        var failed = Failed(await http.RunAsync("""{ "url": "http://mixed.example.test/", "timeout_seconds": 1 }"""));
+        var failed = Failed(await http.RunAsync("""{ "url": "http://mixed.example.test/", "timeout_seconds": 5 }"""));
 
         Assert.Equal("address_refused", failed.Code);
         Assert.Contains("refused to connect to 10.1.2.3 (private) for host 'mixed.example.test'", failed.Message, StringComparison.Ordinal);
@@ -154,7 +156,7 @@ public sealed class HttpStepSsrfTests(LoopbackServers servers) : IClassFixture<L
         var target = Uri.EscapeDataString("http://169.254.169.254/latest/meta-data/iam/");
 
         var failed = Failed(await http.RunAsync(
-            $$"""{ "url": "{{servers.V4.Origin}}/redirect/301/{{Tag()}}?to={{target}}", "timeout_seconds": 1 }"""));
+            $$"""{ "url": "{{servers.V4.Origin}}/redirect/301/{{Tag()}}?to={{target}}", "timeout_seconds": 5 }"""));
 
         Assert.Equal("address_refused", failed.Code);
         Assert.Contains("169.254.169.254 (metadata)", failed.Message, StringComparison.Ordinal);
