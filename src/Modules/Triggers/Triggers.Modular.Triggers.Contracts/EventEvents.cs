@@ -39,10 +39,15 @@ public static class EventEventTypes
 // append): one TriggerFired per trigger that fires, one TriggerSkipped per matching-by-name trigger that does not, or one
 // EventUnrouted when no enabled trigger listens to the name.
 
-/// <summary>A trigger fired for an accepted event: the Executions module starts <see cref="ExecutionId"/> (derived from
-/// the event and the trigger, so the same pair never starts two executions) with <see cref="Payload"/> as its input.</summary>
+/// <summary>A trigger fired: the Executions module starts <see cref="ExecutionId"/> (derived from what fired — event and
+/// trigger, webhook request — so the same firing never starts two executions) with <see cref="Payload"/> as its
+/// <c>trigger</c> input. <see cref="TriggerType"/> is <c>event</c> (in an accepted event's stream; <see cref="EventId"/> and
+/// <see cref="EventName"/> are the event's) or <c>webhook</c> (in the request's stream <c>webhook-{whr_id}</c>;
+/// <see cref="EventId"/> is the request id, <see cref="EventName"/> <c>webhook</c>). <see cref="Context"/>, when present,
+/// is the execution's <c>event</c> input (a webhook's method, path, query and headers); otherwise <c>{ id, name }</c>.</summary>
 public sealed record TriggerFired(string EventId, string TenantId, string Environment, string EventName, string TriggerId, string WorkflowId,
-    string ExecutionId, JsonElement Payload, DateTimeOffset AcceptedAt, DateTimeOffset At) : IEvent;
+    string ExecutionId, JsonElement Payload, DateTimeOffset AcceptedAt, DateTimeOffset At, string TriggerType = "event",
+    JsonElement? Context = null) : IEvent;
 
 /// <summary>An enabled trigger listening to the event's name did not fire: <see cref="Reason"/> is
 /// <c>schema_failed</c>, <c>condition_false</c>, <c>definition_disabled</c> or <c>definition_missing</c>; <see cref="Details"/>

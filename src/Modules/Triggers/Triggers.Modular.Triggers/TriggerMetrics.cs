@@ -21,4 +21,10 @@ internal static class TriggerMetrics
 
     public static readonly Counter<long> TriggersSkipped = Meter.CreateCounter<long>("triggers_skipped",
         description: "Triggers that listened to an event but did not fire, by reason (schema_failed, condition_false, definition_disabled, definition_missing).");
+
+    public static readonly Counter<long> WebhookRequests = Meter.CreateCounter<long>("webhook_requests",
+        description: "Requests to webhook triggers, by outcome: accepted, duplicate (a delivery id seen before), or the refusal's status (400, 401, 403, 404, 405, 409, 413, 429).");
+
+    public static readonly Histogram<double> WebhookVerification = Meter.CreateHistogram<double>("webhook_verification_duration", unit: "s",
+        description: "Time to check a webhook request's credentials (secret look-up and signature), by auth_type.");
 }

@@ -13,6 +13,7 @@ using Triggers.Modular.Executions.Contracts.Steps;
 using Triggers.Modular.Triggers.Routing;
 using Triggers.Modular.Triggers.Steps;
 using Triggers.Modular.Triggers.Sync;
+using Triggers.Modular.Triggers.Webhooks;
 
 namespace Triggers.Modular.Triggers;
 
@@ -22,7 +23,8 @@ public static class TriggersModuleRegistration
 {
     /// <summary>Registers the module: its mediator, event types, the triggers read model, the event processors that keep
     /// definitions' declared triggers and route accepted events, the <c>emit_event</c> step handler, and the events
-    /// API's options (<c>Triggers:Events</c>).</summary>
+    /// API's options (<c>Triggers:Events</c>), the webhook receiver with its secrets, limits and request log
+    /// (<c>Triggers:Webhooks</c>).</summary>
     public static IServiceCollection AddTriggersModule(this IServiceCollection services, IConfiguration configuration)
     {
         ArgumentNullException.ThrowIfNull(configuration);
@@ -35,11 +37,23 @@ public static class TriggersModuleRegistration
             o.PipelineBehaviors = [];
         });
         services.AddValidatorsFromAssembly(typeof(TriggersModuleRegistration).Assembly, includeInternalTypes: true);
-        services.AddEventTypes(r => TriggerEventTypes.Register(EventEventTypes.Register(r)));
+        services.AddEventTypes(r => WebhookEventTypes.Register(TriggerEventTypes.Register(EventEventTypes.Register(r))));
         services.TryAddSingleton(TimeProvider.System);
         var options = new EventOptions();
         configuration.GetSection("Triggers:Events").Bind(options);
         services.AddSingleton(options);
+        var webhooks = new WebhookOptions();
+        configuration.GetSection("Triggers:Webhooks").Bind(webhooks);
+        if (webhooks.MaxBodyBytes < 1 || webhooks.LogBodyBytes < 0 || webhooks.DefaultRateLimitPerMinute < 1 || webhooks.TimestampToleranceSeconds < 1
+            || webhooks.DefaultRotationOverlapSeconds < 0 || webhooks.MaxRotationOverlapSeconds < webhooks.DefaultRotationOverlapSeconds)
+            throw new InvalidOperationException("Triggers:Webhooks: MaxBodyBytes, DefaultRateLimitPerMinute and TimestampToleranceSeconds must be at " +
+                "least 1, LogBodyBytes and DefaultRotationOverlapSeconds at least 0, MaxRotationOverlapSeconds at least DefaultRotationOverlapSeconds.");
+        services.AddSingleton(webhooks);
+        services.AddSingleton<WebhookSecrets>();
+        services.AddSingleton<WebhookRateLimits>();
+        services.AddSingleton<WebhookUrls>();
+        services.AddScoped<WebhookReceiver>();
+        services.AddProjection<WebhookLogProjection>();
         services.AddSingleton<IMigrationSource>(TriggersProjection.Migrations);
         services.AddProjection<TriggersProjection>();
         services.AddEventProcessor<DefinitionTriggerSync>();

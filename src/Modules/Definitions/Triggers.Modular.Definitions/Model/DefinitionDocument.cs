@@ -44,6 +44,8 @@ internal sealed record TriggerDocument
     public string? ApiKeyHeader { get; init; }
     public IReadOnlyList<string>? AllowedOrigins { get; init; }
     public string? ResponseFormat { get; init; }
+    /// <summary>Accepted requests per minute for this trigger (a sliding window per host instance); absent → the host's default.</summary>
+    public int? RateLimitPerMinute { get; init; }
 }
 
 internal sealed record StepDocument

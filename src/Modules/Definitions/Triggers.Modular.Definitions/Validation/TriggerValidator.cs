@@ -64,6 +64,7 @@ internal static class TriggerValidator
         Check("webhook", "api_key_header", t.ApiKeyHeader is not null);
         Check("webhook", "allowed_origins", t.AllowedOrigins is not null);
         Check("webhook", "response_format", t.ResponseFormat is not null);
+        Check("webhook", "rate_limit_per_minute", t.RateLimitPerMinute is not null);
 
         void Check(string owner, string field, bool present)
         {

@@ -10,6 +10,7 @@ internal static partial class WebhookTriggerValidator
     public static readonly string[] AuthTypes = ["none", "api_key", "bearer", "hmac"];
     public static readonly string[] HmacSchemes = ["standard", "github", "plain"];
     public static readonly string[] ResponseFormats = ["json", "text"];
+    public const int MaxRateLimitPerMinute = 6_000_000;
 
     public static void Validate(TriggerDocument trigger, string path, ValidationErrors errors)
     {
@@ -41,6 +42,8 @@ internal static partial class WebhookTriggerValidator
         ValidateOrigins(trigger.AllowedOrigins, TriggerValidator.Field(path, "allowed_origins"), errors);
         if (trigger.ResponseFormat is not null && !ResponseFormats.Contains(trigger.ResponseFormat, StringComparer.Ordinal))
             errors.Add(TriggerValidator.Field(path, "response_format"), $"unknown response_format '{TriggerValidator.Clip(trigger.ResponseFormat)}'; one of {string.Join(", ", ResponseFormats)} (default json).");
+        if (trigger.RateLimitPerMinute is { } limit && limit is < 1 or > MaxRateLimitPerMinute)
+            errors.Add(TriggerValidator.Field(path, "rate_limit_per_minute"), $"rate_limit_per_minute must be 1 to {MaxRateLimitPerMinute:N0} (accepted requests per minute); absent uses the host's default.");
     }
 
     private static void ValidateOrigins(IReadOnlyList<string>? origins, string path, ValidationErrors errors)

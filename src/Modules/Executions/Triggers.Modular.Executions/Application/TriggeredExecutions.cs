@@ -13,9 +13,9 @@ using Triggers.Modular.Triggers.Contracts;
 namespace Triggers.Modular.Executions.Application;
 
 /// <summary>
-/// Starts the executions that triggers fired (<see cref="TriggerFired"/>, recorded by the Triggers module's dispatcher):
-/// the trigger's workflow at its latest version, the event's payload as <c>trigger</c>, <c>{ id, name }</c> as
-/// <c>event</c>. The execution id comes with the firing, so a redelivery starts nothing twice. A definition deleted
+/// Starts the executions that triggers fired (<see cref="TriggerFired"/>, recorded by the Triggers module's dispatcher for
+/// events and by its webhook receiver for requests): the trigger's workflow at its latest version, the payload as
+/// <c>trigger</c>, the firing's context (or <c>{ id, name }</c>) as <c>event</c>. The execution id comes with the firing, so a redelivery starts nothing twice. A definition deleted
 /// between routing and start starts nothing (logged).
 /// </summary>
 internal sealed partial class TriggeredExecutions(ExecutionStarter starter, IDefinitionsModule definitions, EventSerializer serializer,
@@ -23,7 +23,8 @@ internal sealed partial class TriggeredExecutions(ExecutionStarter starter, IDef
 {
     public string Name => "executions-triggered";
 
-    public AllFilter? Filter { get; } = new(Categories: [EventEventTypes.Category], EventTypePrefixes: [EventEventTypes.TriggerFired]);
+    public AllFilter? Filter { get; } = new(Categories: [EventEventTypes.Category, WebhookEventTypes.Category],
+        EventTypePrefixes: [EventEventTypes.TriggerFired]);
 
     /// <summary>Executions of one page started at a time; their appends go to the store together (group commit).</summary>
     private const int Parallelism = 64;
@@ -42,10 +43,13 @@ internal sealed partial class TriggeredExecutions(ExecutionStarter starter, IDef
     {
         // Without the Triggers module's event types (module switched off) there is nothing to start.
         if (!serializer.Registry.IsRegistered(e.Type) || serializer.Deserialize(e) is not TriggerFired fired) return;
-        var @event = JsonSerializer.SerializeToElement(new { id = fired.EventId, name = fired.EventName });
+        var @event = fired.Context is { ValueKind: JsonValueKind.Object } context
+            ? context
+            : JsonSerializer.SerializeToElement(new { id = fired.EventId, name = fired.EventName });
+        var triggerType = string.IsNullOrEmpty(fired.TriggerType) ? "event" : fired.TriggerType;
         try
         {
-            var result = await starter.StartAsync(new StartExecution(fired.ExecutionId, fired.TenantId, fired.Environment, fired.WorkflowId, null, "event",
+            var result = await starter.StartAsync(new StartExecution(fired.ExecutionId, fired.TenantId, fired.Environment, fired.WorkflowId, null, triggerType,
                 fired.TriggerId, fired.Payload, @event, RequireEnabled: false, e.Metadata.CorrelationId, fired.EventId, $"trigger:{fired.TriggerId}"),
                 cancellationToken, reads.GetOrAdd((fired.TenantId, fired.Environment, fired.WorkflowId),
                     key => definitions.GetAsync(key.Item1, key.Item2, key.Item3, cancellationToken: cancellationToken))).ConfigureAwait(false);

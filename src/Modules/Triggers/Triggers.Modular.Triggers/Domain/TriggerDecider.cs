@@ -32,6 +32,10 @@ internal abstract record TriggerCommand
     public sealed record Disable(string Id, string TenantId, string Environment, DateTimeOffset At) : Existing(Id, TenantId, Environment);
 
     public sealed record Delete(string Id, string TenantId, string Environment, DateTimeOffset At) : Existing(Id, TenantId, Environment);
+
+    /// <summary>Records a webhook secret's rotation (the secret itself is stored beside the store, never in an event).</summary>
+    public sealed record RotateSecret(string Id, string TenantId, string Environment, int Version, DateTimeOffset PreviousExpiresAt, DateTimeOffset At)
+        : Existing(Id, TenantId, Environment);
 }
 
 /// <summary>Pure. An update that changes nothing decides nothing; enable and disable are no-ops when already so;
@@ -62,6 +66,9 @@ internal sealed class TriggerDecider : IDecider<TriggerState, TriggerCommand, IE
             TriggerCommand.Enable e => state.Enabled ? [] : [new TriggerEnabled(state.Id, state.TenantId, state.Environment, e.At)],
             TriggerCommand.Disable d => !state.Enabled ? [] : [new TriggerDisabled(state.Id, state.TenantId, state.Environment, d.At)],
             TriggerCommand.Delete d => [new TriggerDeleted(state.Id, state.TenantId, state.Environment, d.At)],
+            TriggerCommand.RotateSecret when state.Type != "webhook" =>
+                throw new ConflictException($"Trigger '{state.Id}' is a {state.Type} trigger; only webhook triggers have a secret.", "not-a-webhook"),
+            TriggerCommand.RotateSecret r => [new WebhookSecretRotated(state.Id, state.TenantId, state.Environment, r.Version, r.PreviousExpiresAt, r.At)],
             _ => throw new ArgumentOutOfRangeException(nameof(command), command.GetType().Name, "Unknown command."),
         };
     }

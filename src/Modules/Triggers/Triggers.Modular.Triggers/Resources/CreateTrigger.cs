@@ -28,7 +28,8 @@ internal sealed class CreateTriggerValidator : AbstractValidator<CreateTrigger>
         });
 }
 
-internal sealed class CreateTriggerHandler(CommandHandler handler, RequestContext context, TimeProvider clock) : ICommandHandler<CreateTrigger, TriggerDto>
+internal sealed class CreateTriggerHandler(CommandHandler handler, RequestContext context, TimeProvider clock, Webhooks.WebhookSecrets secrets,
+    Webhooks.WebhookUrls urls) : ICommandHandler<CreateTrigger, TriggerDto>
 {
     public async ValueTask<TriggerDto> Handle(CreateTrigger command, CancellationToken cancellationToken)
     {
@@ -39,10 +40,20 @@ internal sealed class CreateTriggerHandler(CommandHandler handler, RequestContex
             ? PrefixedId.From("trg", DeterministicId.Create($"{scope.TenantId}/{scope.Environment}/{key}/CreateTrigger"))
             : PrefixedId.New("trg", clock);
         var stream = TriggerEventTypes.StreamFor(id);
+        var config = TriggerInputRules.ConfigOrEmpty(command.Config);
+        // A webhook's secret is stored before its trigger exists (a request cannot find the trigger before the append), and
+        // replaced when a create retried under the same key runs again: the answer always carries the secret that verifies.
+        string? secret = null;
+        if (command.Type == "webhook" && Webhooks.WebhookConfig.From(config) is { UsesSecret: true } webhook)
+        {
+            secret = Webhooks.WebhookSecrets.Generate(webhook.AuthType);
+            await secrets.ReplaceInitialAsync(id, secret, cancellationToken).ConfigureAwait(false);
+        }
+
         var result = await handler.HandleAsync(TriggerDecider.Instance, stream,
             new TriggerCommand.Create(id, scope.TenantId, scope.Environment, command.WorkflowId!, command.Name!, command.Type!, command.Enabled ?? true,
-                TriggerInputRules.ConfigOrEmpty(command.Config), TriggerViews.SourceApi, clock.Now()),
+                config, TriggerViews.SourceApi, clock.Now()),
             context.ToMetadata(), CommandEventIds.From(context, nameof(CreateTrigger), stream), cancellationToken: cancellationToken).ConfigureAwait(false);
-        return result.State.ToDto();
+        return result.State.ToDto(urls, secret);
     }
 }

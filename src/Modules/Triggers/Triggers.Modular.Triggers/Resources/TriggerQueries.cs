@@ -31,11 +31,11 @@ internal sealed class ListTriggersValidator : AbstractValidator<ListTriggers>
     }
 }
 
-internal sealed class TriggerQueryHandler(CommandHandler handler, IStoreDatabase database, RequestContext context)
+internal sealed class TriggerQueryHandler(CommandHandler handler, IStoreDatabase database, RequestContext context, Webhooks.WebhookUrls urls)
     : IQueryHandler<GetTrigger, TriggerDto>, IQueryHandler<ListTriggers, TriggerPage>
 {
     public async ValueTask<TriggerDto> Handle(GetTrigger query, CancellationToken cancellationToken) =>
-        (await handler.LoadOwnedAsync(context.RequireTenant(), query.Id, cancellationToken).ConfigureAwait(false)).ToDto();
+        (await handler.LoadOwnedAsync(context.RequireTenant(), query.Id, cancellationToken).ConfigureAwait(false)).ToDto(urls);
 
     public async ValueTask<TriggerPage> Handle(ListTriggers query, CancellationToken cancellationToken)
     {
@@ -58,7 +58,8 @@ internal sealed class TriggerQueryHandler(CommandHandler handler, IStoreDatabase
             $"WHERE {where} ORDER BY trigger_id LIMIT @limit OFFSET @offset", args, cancellationToken: cancellationToken)).ConfigureAwait(false);
         var items = rows.Select(r => new TriggerDto((string)r.trigger_id, (string)r.workflow_id, (string)r.name, (string)r.type,
             r.enabled is bool b ? b : Convert.ToInt64(r.enabled, CultureInfo.InvariantCulture) != 0,
-            JsonSerializer.Deserialize<JsonElement>((string)r.config), (string)r.source, SqlTime.Read(r.created_at), SqlTime.Read(r.updated_at))).ToList();
+            JsonSerializer.Deserialize<JsonElement>((string)r.config), (string)r.source, SqlTime.Read(r.created_at), SqlTime.Read(r.updated_at),
+            urls.For((string)r.trigger_id, (string)r.type))).ToList();
         return new TriggerPage(items, query.Limit, query.Offset, total);
     }
 }

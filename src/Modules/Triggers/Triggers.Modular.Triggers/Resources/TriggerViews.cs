@@ -9,9 +9,11 @@ using Triggers.Modular.Triggers.Domain;
 namespace Triggers.Modular.Triggers.Resources;
 
 /// <summary>A trigger as the API shows it. <see cref="Config"/> is the type's configuration as sent (SPEC §4);
-/// <see cref="Source"/> is <c>api</c>, or <c>definition</c> for a trigger declared inside its workflow definition.</summary>
+/// <see cref="Source"/> is <c>api</c>, or <c>definition</c> for a trigger declared inside its workflow definition.
+/// <see cref="WebhookUrl"/> is set for webhook triggers; <see cref="WebhookSecret"/> only in the answer that issued it (a
+/// create, or an update that gave the trigger its first secret), never again.</summary>
 internal sealed record TriggerDto(string Id, string WorkflowId, string Name, string Type, bool Enabled, JsonElement Config, string Source,
-    DateTimeOffset CreatedAt, DateTimeOffset UpdatedAt);
+    DateTimeOffset CreatedAt, DateTimeOffset UpdatedAt, string? WebhookUrl = null, string? WebhookSecret = null);
 
 internal static class TriggerViews
 {
@@ -20,8 +22,12 @@ internal static class TriggerViews
 
     public static readonly string[] Types = ["event", "webhook", "schedule", "manual", "api"];
 
-    public static TriggerDto ToDto(this TriggerState state) =>
-        new(state.Id, state.WorkflowId, state.Name, state.Type, state.Enabled, state.Config, state.Source, state.CreatedAt, state.UpdatedAt);
+    public static TriggerDto ToDto(this TriggerState state, Webhooks.WebhookUrls urls, string? secret = null)
+    {
+        ArgumentNullException.ThrowIfNull(urls);
+        return new(state.Id, state.WorkflowId, state.Name, state.Type, state.Enabled, state.Config, state.Source, state.CreatedAt, state.UpdatedAt,
+            urls.For(state.Id, state.Type), secret);
+    }
 
     /// <summary>The caller's trigger, folded from its stream; another scope's, a deleted or a malformed id → 404.</summary>
     public static async Task<TriggerState> LoadOwnedAsync(this CommandHandler handler, TenantScope scope, string id, CancellationToken cancellationToken)
