@@ -157,7 +157,12 @@ internal sealed class ExecutionsBench(BenchOptions o, List<ExecutionsThroughput>
                                           $"PollIntervalSeconds={Setting("Executions__Runtime__PollIntervalSeconds", "1 (default)")}, " +
                                           $"LocalTimerHorizonSeconds={Setting("Executions__Runtime__LocalTimerHorizonSeconds", "300 (default)")}";
         environment["Clients"] = "one HttpClient + SocketsHttpHandler per client, one kept-alive HTTP/1.1 connection each, " +
-                                 "POST …/definitions/{id}/trigger in a loop; on the same machine as the host (and PostgreSQL)";
+                                 (o.WebhookStarts
+                                     ? "POST /api/webhooks/{trigger_id} in a loop (a webhook trigger per workflow: auth_type hmac, hmac_scheme standard; " +
+                                       "each request with a fresh webhook-id, the current webhook-timestamp and its HMAC-SHA256 signature computed by the client)"
+                                     : "POST …/definitions/{id}/trigger in a loop") +
+                                 "; on the same machine as the host (and PostgreSQL)";
+        if (o.WebhookStarts) environment["Webhooks"] = "issue 7: executions started by webhook requests; no memory phase";
         environment["Workflows"] = "throughput: 3 `set` steps in order (a: x = trigger.n, b: y = steps.a.output.x, c: z = steps.b.output.y); " +
                                    $"memory: one `delay` step of {DelaySeconds} s (beyond the local timer horizon: the wake-up waits in the work table)";
         environment["Phases"] = $"per host start: warm-up ≥ {MinWarmup.TotalSeconds:0} s of starts on a separate workflow (drained), " +
@@ -209,6 +214,7 @@ internal sealed class ExecutionsBench(BenchOptions o, List<ExecutionsThroughput>
                     throughput.Add(await ThroughputAsync(backend, host, clients, ceiling, () => SqliteProbeAsync(storePath), null));
             }
 
+            if (!o.WebhookStarts)
             await using (var host = await HostProcess.StartAsync(dll, SqliteSettings(Path.Combine(folder, "memory.db"))))
             {
                 Console.Error.WriteLine($"[executions] {backend} memory host at {host.Url} (pid {host.Process.Id})");
@@ -278,6 +284,7 @@ internal sealed class ExecutionsBench(BenchOptions o, List<ExecutionsThroughput>
             }
 
             NpgsqlConnection.ClearAllPools();
+            if (o.WebhookStarts) return;
             var memoryDb = await CreateDatabaseAsync(databases);
             CpuSample.PostgresDatabase = memoryDb;
             var memoryConnection = new NpgsqlConnectionStringBuilder(o.PostgresAdmin) { Database = memoryDb }.ConnectionString;
@@ -350,12 +357,15 @@ internal sealed class ExecutionsBench(BenchOptions o, List<ExecutionsThroughput>
             var key = host.AdminKey;
             var warm = await CreateDefinitionAsync(host, key, ThreeStepJson);
             var measured = await CreateDefinitionAsync(host, key, ThreeStepJson);
+            var warmStarters = o.WebhookStarts ? await WebhookStartersAsync(host, key, warm) : null;
+            var measuredStarters = o.WebhookStarts ? await WebhookStartersAsync(host, key, measured) : null;
 
             // Warm-up on a workflow of its own, drained before the measured starts so that no backlog carries over.
             var warmIds = new ConcurrentBag<string>();
             var warmErrors = new ErrorKinds();
             var warmup = o.Warmup > MinWarmup ? o.Warmup : MinWarmup;
-            await Phase.RunAsync(backend, "warm-up", clients, TimeSpan.Zero, warmup, Starters(host, key, warm, warmIds, warmErrors));
+            await Phase.RunAsync(backend, "warm-up", clients, TimeSpan.Zero, warmup,
+                warmStarters?.Invoke(warmIds, warmErrors) ?? Starters(host, key, warm, warmIds, warmErrors));
             var (warmRows, _) = await AwaitFinishedAsync(host, key, warm, warmIds.ToHashSet(StringComparer.Ordinal));
             Console.Error.WriteLine(string.Create(CultureInfo.InvariantCulture,
                 $"[executions] {backend} @{clients} warm-up: {warmIds.Count:N0} started, {warmRows.Count(r => r.Status == "completed"):N0} completed {warmErrors.Describe()}"));
@@ -379,7 +389,8 @@ internal sealed class ExecutionsBench(BenchOptions o, List<ExecutionsThroughput>
             var errors = new ErrorKinds();
             var cpu0 = CpuSample.Take();
             var started = Stopwatch.GetTimestamp();
-            var phase = await Phase.RunAsync(backend, "starts", clients, TimeSpan.Zero, o.Duration, Starters(host, key, measured, ids, errors));
+            var phase = await Phase.RunAsync(backend, "starts", clients, TimeSpan.Zero, o.Duration,
+                measuredStarters?.Invoke(ids, errors) ?? Starters(host, key, measured, ids, errors));
             var startWall = Stopwatch.GetElapsedTime(started).TotalSeconds;
             var cpu1 = CpuSample.Take();
             if (phase.Error is not null) return result with { Error = phase.Error };
@@ -687,6 +698,75 @@ internal sealed class ExecutionsBench(BenchOptions o, List<ExecutionsThroughput>
             return ValueTask.CompletedTask;
         }));
     };
+
+    /// <summary>Issue 7: a webhook trigger (HMAC, Standard Webhooks scheme, a rate limit far above the load) on the workflow,
+    /// and clients that POST signed requests to it: the body <c>{"n": …}</c>, a fresh <c>webhook-id</c> per request, the
+    /// signature computed here per request (as a sender does).</summary>
+    private static async Task<Func<ConcurrentBag<string>, ErrorKinds, Func<int, Task<Writer>>>> WebhookStartersAsync(HostProcess host, string key,
+        string workflowId)
+    {
+        using var client = HttpBench.NewClient(host.Url);
+        using var create = new HttpRequestMessage(HttpMethod.Post, "/api/v1/triggers")
+        {
+            Content = new StringContent($$"""
+                { "workflow_id": "{{workflowId}}", "name": "bench webhook", "type": "webhook",
+                  "config": { "auth_type": "hmac", "hmac_scheme": "standard", "rate_limit_per_minute": 6000000 } }
+                """, Encoding.UTF8, "application/json"),
+        };
+        create.Headers.Authorization = new AuthenticationHeaderValue("Bearer", key);
+        using var created = await client.SendAsync(create);
+        var body = await created.Content.ReadAsStringAsync();
+        if (created.StatusCode != HttpStatusCode.Created) throw new InvalidOperationException($"Creating a webhook trigger: {(int)created.StatusCode} {body}");
+        var trigger = JsonNode.Parse(body)!;
+        var path = new Uri(trigger["webhook_url"]!.GetValue<string>()).AbsolutePath;
+        var secretKey = Convert.FromBase64String(trigger["webhook_secret"]!.GetValue<string>()["whsec_".Length..]);
+        return (ids, errors) => w =>
+        {
+            var sender = HttpBench.NewClient(host.Url);
+            long sequence = 0;
+            return Task.FromResult(new Writer(async () =>
+            {
+                var n = (w * 1_000_000L) + sequence++;
+                var id = $"msg_{Guid.NewGuid():N}";
+                var timestamp = DateTimeOffset.UtcNow.ToUnixTimeSeconds().ToString(CultureInfo.InvariantCulture);
+                var payload = string.Create(CultureInfo.InvariantCulture, $$"""{"n":{{n}}}""");
+                var signature = Convert.ToBase64String(System.Security.Cryptography.HMACSHA256.HashData(secretKey,
+                    Encoding.UTF8.GetBytes($"{id}.{timestamp}.{payload}")));
+                using var request = new HttpRequestMessage(HttpMethod.Post, path) { Content = new StringContent(payload, Encoding.UTF8, "application/json") };
+                request.Headers.Add("webhook-id", id);
+                request.Headers.Add("webhook-timestamp", timestamp);
+                request.Headers.Add("webhook-signature", "v1," + signature);
+                try
+                {
+                    using var response = await sender.SendAsync(request);
+                    var answer = await response.Content.ReadAsStringAsync();
+                    if (response.StatusCode == HttpStatusCode.Accepted && JsonNode.Parse(answer)?["execution_id"]?.GetValue<string>() is { } execution)
+                    {
+                        ids.Add(execution);
+                        return 1;
+                    }
+
+                    var type = HttpBench.ProblemType(answer);
+                    errors.Add($"{(int)response.StatusCode} {type}", type.Length > 0 ? null : answer);
+                    return 0;
+                }
+                catch (HttpRequestException ex)
+                {
+                    errors.Add(ex.HttpRequestError.ToString(), ex.Message);
+                    return 0;
+                }
+                catch (TaskCanceledException ex)
+                {
+                    errors.Add("timeout", ex.Message);
+                    return 0;
+                }
+            }, () =>
+            {
+                sender.Dispose();
+                return ValueTask.CompletedTask;
+            }));
+        };
+    }
 
     private static async Task<string> CreateDefinitionAsync(HostProcess host, string key, string json)
     {

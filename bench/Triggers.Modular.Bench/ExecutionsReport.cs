@@ -15,7 +15,13 @@ internal static class ExecutionsReport
         sb.AppendLine("## Environment").AppendLine();
         foreach (var (key, value) in environment) sb.AppendLine(CultureInfo.InvariantCulture, $"- {key}: {value}");
 
-        sb.AppendLine().AppendLine("## Executions: throughput and start→complete latency (3 `set` steps)").AppendLine();
+        var webhooks = environment.ContainsKey("Webhooks");
+        sb.AppendLine().AppendLine(webhooks
+            ? "## Webhook-triggered executions: throughput and start→complete latency (3 `set` steps, HMAC-verified requests)"
+            : "## Executions: throughput and start→complete latency (3 `set` steps)").AppendLine();
+        if (webhooks)
+            sb.AppendLine("Accepted/s here are webhook requests answered 202; \"Trigger POST\" is the webhook request's latency at the " +
+                          "client; latency is the execution's created_at (its start, after the request was recorded) to finished_at.").AppendLine();
         sb.AppendLine("Accepted/s: 202 answers over the bench's start window. Completions/s: completed ÷ (last finished_at − first " +
                       "created_at), server timestamps from the list endpoint; \"while starting\": completions with finished_at inside " +
                       "[first, last created_at] ÷ that span. Latency: finished_at − created_at of each completed execution. Tail: " +

@@ -16,6 +16,7 @@ internal sealed record BenchOptions(
     string[]? HttpStores = null,
     string? HostDll = null,
     bool RunExecutions = false,
+    bool WebhookStarts = false,
     int InFlight = 10_000,
     bool RunEvents = false,
     double[]? Rates = null)
@@ -30,6 +31,7 @@ internal sealed record BenchOptions(
         int[] writers = [1, 16];
         long readEvents = 100_000;
         string[] httpStores = ["sqlite", "postgres"];
+        var httpStoresGiven = false;
         string? hostDll = null;
         var writersGiven = false;
         var inFlight = 10_000;
@@ -45,7 +47,10 @@ internal sealed record BenchOptions(
                 case "--only": only = Value().ToLowerInvariant(); break;
                 case "--writers": writers = Value().Split(',').Select(w => int.Parse(w, CultureInfo.InvariantCulture)).ToArray(); writersGiven = true; break;
                 case "--read-events": readEvents = long.Parse(Value(), CultureInfo.InvariantCulture); break;
-                case "--http-stores": httpStores = Value().ToLowerInvariant().Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries); break;
+                case "--http-stores":
+                    httpStores = Value().ToLowerInvariant().Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
+                    httpStoresGiven = true;
+                    break;
                 case "--host-dll": hostDll = Path.GetFullPath(Value()); break;
                 case "--in-flight": inFlight = int.Parse(Value(), CultureInfo.InvariantCulture); break;
                 case "--rate": rates = Value().Split(',').Select(r => double.Parse(r, CultureInfo.InvariantCulture)).ToArray(); break;
@@ -56,9 +61,10 @@ internal sealed record BenchOptions(
             }
         }
 
-        if (only is not (null or "sqlite" or "postgres" or "http" or "executions" or "events"))
-            throw new ArgumentException("--only takes sqlite, postgres, http, executions or events.");
-        if (only is "executions" or "events" && !writersGiven) writers = [16];
+        if (only is not (null or "sqlite" or "postgres" or "http" or "executions" or "events" or "webhooks"))
+            throw new ArgumentException("--only takes sqlite, postgres, http, executions, events or webhooks.");
+        if (only is "executions" or "events" or "webhooks" && !writersGiven) writers = [16];
+        if (only is "webhooks" && !httpStoresGiven) httpStores = ["postgres"];
         if (rates.Length == 0 || rates.Any(r => r is <= 0 or > 100_000)) throw new ArgumentException("--rate takes events/s, each > 0 and ≤ 100000.");
         if (inFlight < 1) throw new ArgumentException("--in-flight must be ≥ 1.");
         if (httpStores.Length == 0 || httpStores.Any(s => s is not ("sqlite" or "postgres")))
@@ -67,7 +73,8 @@ internal sealed record BenchOptions(
             throw new ArgumentException("--seconds must be > 0, --warmup ≥ 0, --writers a list of counts ≥ 1.");
         return new BenchOptions(TimeSpan.FromSeconds(seconds), TimeSpan.FromSeconds(warmup), postgres,
             only is null or "sqlite", only is null or "postgres", writers, readEvents,
-            RunHttp: only == "http", HttpStores: httpStores, HostDll: hostDll, RunExecutions: only == "executions", InFlight: inFlight,
+            RunHttp: only == "http", HttpStores: httpStores, HostDll: hostDll, RunExecutions: only is "executions" or "webhooks", InFlight: inFlight,
+            WebhookStarts: only == "webhooks",
             RunEvents: only == "events", Rates: rates);
     }
 }
@@ -81,17 +88,20 @@ internal static class Program
             --warmup N         warm-up seconds per phase, not measured (default 1)
             --postgres "CS"    admin connection string (default env TM_BENCH_POSTGRES, else the local tm_test role);
                                the bench creates and drops its own database tm_bench_<guid>
-            --only sqlite|postgres|http|executions|events
+            --only sqlite|postgres|http|executions|events|webhooks
                                without --only: the store phases of both adapters (not http); http: only the HTTP
                                pipeline phases, against the real host started as a separate process; executions:
                                workflow executions on the embedded runtime through that host (issue 5); events: the
-                               events API on PostgreSQL through that host, with routing to executions (issue 6)
+                               events API on PostgreSQL through that host, with routing to executions (issue 6);
+                               webhooks: the executions phases started by HMAC-signed webhook requests instead
+                               (issue 7; PostgreSQL unless --http-stores says otherwise; no memory phase)
             --writers 1,16     concurrent writer counts for the write phases (default 1,16; executions: start clients,
                                events: closed-loop sending clients; default 16 for both)
             --rate 1000        events: the open-loop phase's schedule in events/s (default 1000); a comma-separated list
                                runs one open-loop phase per rate, in order
             --read-events N    $all is filled to at least N events before the read phases (default 100000)
-            --http-stores L    stores the host runs on for --only http or executions: sqlite,postgres (default both)
+            --http-stores L    stores the host runs on for --only http, executions or webhooks: sqlite,postgres (default
+                               both; webhooks: postgres)
             --in-flight N      executions parked in a delay step for the memory phase of --only executions (default 10000)
             --host-dll PATH    the host to start (default src/Host/bin/<configuration>/net10.0/Triggers.Modular.Host.dll,
                                built with the bench, which references the host project for build order only)

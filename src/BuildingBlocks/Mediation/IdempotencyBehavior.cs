@@ -48,7 +48,9 @@ public sealed class IdempotencyBehavior<TMessage, TResponse>(RequestContext cont
         }
 
         // False only if our lease lapsed and a retry took over: it re-ran the command (a no-op, by the key's event ids) and stores its own.
-        await store.CompleteAsync(scope, key, claimId!, JsonSerializer.Serialize(response, EventSerializer.Options), CancellationToken.None);
+        // A secret shown once is never kept in the record: a retry gets the response without it.
+        object? kept = response is IShownOnce once ? once.WithoutSecret() : response;
+        await store.CompleteAsync(scope, key, claimId!, JsonSerializer.Serialize(kept, typeof(TResponse), EventSerializer.Options), CancellationToken.None);
         return response;
     }
 

@@ -3,6 +3,9 @@ using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Mvc;
 using Microsoft.AspNetCore.Routing;
+using Microsoft.Extensions.DependencyInjection;
+using Triggers.Modular.BuildingBlocks.Errors;
+using Triggers.Modular.BuildingBlocks.Mediation;
 using Triggers.Modular.BuildingBlocks.Security;
 using Triggers.Modular.BuildingBlocks.Web;
 using Triggers.Modular.Triggers.Resources;
@@ -44,12 +47,17 @@ internal static class WebhookEndpoints
         var group = endpoints.MapGroup("/api/v1/triggers").WithTags("Triggers");
         group.MapPost("/{id}/rotate-secret", async (string id, HttpRequest request, TriggersMediator mediator, CancellationToken ct) =>
             {
+                // The answer holds a secret shown once and kept nowhere else: a retry could not be answered with it (as for API keys).
+                if (request.HttpContext.RequestServices.GetRequiredService<RequestContext>().IdempotencyKey is not null)
+                    throw new BadRequestException("Idempotency-Key is not supported when rotating a secret: the new secret is shown once. " +
+                        "After a lost response, rotate again (the secrets of both rotations keep verifying during the overlap).",
+                        "idempotency-key-not-supported");
                 var body = request.ContentLength is > 0 || request.HasJsonContentType() ? await ReadAsync(request, ct) : new RotateSecretInput(null, null);
                 var issued = await mediator.Send(new RotateWebhookSecret(id, body.OverlapSeconds, body.Secret), ct);
                 request.HttpContext.Response.Headers.CacheControl = "no-store";
                 return TypedResults.Ok(issued);
             })
-            .RequireAuthorization(Permissions.WorkflowsWrite).AcceptsIdempotencyKey()
+            .RequireAuthorization(Permissions.WorkflowsWrite)
             .Accepts<RotateSecretInput>("application/json")
             .WithName("RotateWebhookSecret")
             .WithSummary("Issue a new secret for a webhook trigger, shown once in this answer. Body (optional) { overlap_seconds (default 86400; " +

@@ -12,7 +12,7 @@ namespace Triggers.Modular.Triggers.Resources;
 /// <summary>Replaces a webhook trigger's secret: the new one verifies at once, the previous ones for
 /// <see cref="OverlapSeconds"/> more (default <c>Triggers:Webhooks:DefaultRotationOverlapSeconds</c>, 24 h; 0 ends them
 /// now). <see cref="Secret"/> sets the new secret instead of generating one (to keep a sender's existing secret).</summary>
-internal sealed record RotateWebhookSecret(string Id, int? OverlapSeconds, string? Secret) : ICommand<WebhookSecretIssued>, ITenantScoped, IIdempotentCommand;
+internal sealed record RotateWebhookSecret(string Id, int? OverlapSeconds, string? Secret) : ICommand<WebhookSecretIssued>, ITenantScoped;
 
 /// <summary>The answer of a rotation, the only time the new secret is shown.</summary>
 internal sealed record WebhookSecretIssued(string TriggerId, string? WebhookUrl, string WebhookSecret, int SecretVersion, DateTimeOffset PreviousSecretExpiresAt);

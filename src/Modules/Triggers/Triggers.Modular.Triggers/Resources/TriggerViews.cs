@@ -11,9 +11,13 @@ namespace Triggers.Modular.Triggers.Resources;
 /// <summary>A trigger as the API shows it. <see cref="Config"/> is the type's configuration as sent (SPEC §4);
 /// <see cref="Source"/> is <c>api</c>, or <c>definition</c> for a trigger declared inside its workflow definition.
 /// <see cref="WebhookUrl"/> is set for webhook triggers; <see cref="WebhookSecret"/> only in the answer that issued it (a
-/// create, or an update that gave the trigger its first secret), never again.</summary>
+/// create, or an update that gave the trigger its first secret), never again — not even to a retry with the same
+/// Idempotency-Key, which answers the trigger without it.</summary>
 internal sealed record TriggerDto(string Id, string WorkflowId, string Name, string Type, bool Enabled, JsonElement Config, string Source,
-    DateTimeOffset CreatedAt, DateTimeOffset UpdatedAt, string? WebhookUrl = null, string? WebhookSecret = null);
+    DateTimeOffset CreatedAt, DateTimeOffset UpdatedAt, string? WebhookUrl = null, string? WebhookSecret = null) : IShownOnce
+{
+    public object WithoutSecret() => this with { WebhookSecret = null };
+}
 
 internal static class TriggerViews
 {

@@ -82,7 +82,7 @@ internal sealed partial class WebhookReceiver(CommandHandler handler, WebhookSec
         if (origin.Length > 0) AllowOrigin(http, origin);
         if (await ReadBodyAsync(http, ct).ConfigureAwait(false) is not { } body)
         {
-            await RefuseAsync(call, trigger, config, 413, "body_too_large", "payload-too-large",
+            await RefuseAsync(call, trigger, config, 413, "body_too_large", "body-too-large",
                 $"The body is larger than this webhook's limit of {options.MaxBodyBytes} bytes.").ConfigureAwait(false);
             return;
         }
@@ -120,7 +120,7 @@ internal sealed partial class WebhookReceiver(CommandHandler handler, WebhookSec
 
         if (!TryReadInput(request, body, out var payload, out var invalid))
         {
-            await RefuseAsync(call, trigger, config, 400, "invalid_body", "validation-failed", invalid!).ConfigureAwait(false);
+            await RefuseAsync(call, trigger, config, 400, "invalid_body", "malformed-json", invalid!).ConfigureAwait(false);
             return;
         }
 
@@ -166,7 +166,7 @@ internal sealed partial class WebhookReceiver(CommandHandler handler, WebhookSec
         }
         catch (InvalidAppendException)
         {
-            await RefuseAsync(call, trigger, config, 413, "body_too_large", "payload-too-large",
+            await RefuseAsync(call, trigger, config, 413, "body_too_large", "body-too-large",
                 "The body is too large to record with its execution; send a smaller one.").ConfigureAwait(false);
             return;
         }
