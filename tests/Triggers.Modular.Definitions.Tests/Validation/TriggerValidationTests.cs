@@ -188,6 +188,21 @@ public sealed class TriggerValidationTests
     public void Given_an_origin_that_is_not_scheme_host_port_When_validated_Then_it_is_refused(string origin) =>
         Trigger($$"""{ "type": "webhook", "allowed_origins": ["https://ok.example.com:8443", "{{origin}}"] }""", "trigger.allowed_origins[1]", "is not an origin");
 
+    [Theory]
+    [InlineData("0")]
+    [InlineData("-1")]
+    [InlineData("6000001")]
+    public void Given_a_rate_limit_out_of_range_When_validated_Then_it_is_refused(string limit) =>
+        Trigger($$"""{ "type": "webhook", "rate_limit_per_minute": {{limit}} }""", "trigger.rate_limit_per_minute", "must be 1 to 6,000,000");
+
+    [Fact]
+    public void Given_a_rate_limit_on_an_event_trigger_When_validated_Then_it_belongs_to_webhooks() =>
+        Trigger("""{ "type": "event", "event_name": "a.b", "rate_limit_per_minute": 10 }""", "trigger.rate_limit_per_minute", "belongs to 'webhook' triggers");
+
+    [Fact]
+    public void Given_a_webhook_with_a_rate_limit_When_validated_Then_it_is_valid() =>
+        ValidTrigger("""{ "type": "webhook", "rate_limit_per_minute": 6000000 }""");
+
     [Fact]
     public void Given_an_unknown_response_format_When_validated_Then_the_formats_are_listed() =>
         Trigger("""{ "type": "webhook", "response_format": "xml" }""", "trigger.response_format", "one of json, text");
