@@ -52,6 +52,7 @@ public static class TriggersModuleRegistration
         services.AddSingleton<WebhookSecrets>();
         services.AddSingleton<WebhookRateLimits>();
         services.AddSingleton<WebhookUrls>();
+        services.AddSingleton(new BuildingBlocks.Web.OwnBodyLimit(WebhookUrls.RoutePrefix)); // the receiver reads within MaxBodyBytes
         services.AddScoped<WebhookReceiver>();
         services.AddProjection<WebhookLogProjection>();
         services.AddSingleton<IMigrationSource>(TriggersProjection.Migrations);

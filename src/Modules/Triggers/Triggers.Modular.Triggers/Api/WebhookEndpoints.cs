@@ -32,10 +32,10 @@ internal static class WebhookEndpoints
             "webhook-signature v1,<base64> within ±300 s, github = X-Hub-Signature-256: sha256=<hex>, plain = X-Signature: sha256=<hex>); 429 " +
             "rate limit per trigger (Retry-After); 400 malformed JSON body. A repeated delivery id (webhook-id, X-GitHub-Delivery or " +
             "Idempotency-Key) answers the first execution_id and starts nothing. Every request to an existing trigger is recorded in its " +
-            "webhook log. Any method the trigger's config allows works alike; OPTIONS with Origin answers CORS preflights.";
+            "webhook log. Any content type is taken (JSON parsed, forms as an object of fields, any other body as a string — base64 when " +
+            "not UTF-8). Any method the trigger's config allows works alike; OPTIONS with Origin answers CORS preflights.";
         endpoints.MapPost(receiver, (HttpContext http, string triggerId, WebhookReceiver webhooks) => webhooks.HandleAsync(http, triggerId))
             .AllowAnonymous().WithTags("Webhooks").WithName("ReceiveWebhook").WithSummary(summary)
-            .Accepts<JsonElement>("application/json", "application/x-www-form-urlencoded", "text/plain")
             .Produces<WebhookAccepted>(StatusCodes.Status202Accepted)
             .ProducesProblem(StatusCodes.Status400BadRequest).ProducesProblem(StatusCodes.Status401Unauthorized)
             .ProducesProblem(StatusCodes.Status403Forbidden).ProducesProblem(StatusCodes.Status404NotFound)

@@ -42,12 +42,27 @@ internal sealed class ChangeTriggerHandler(CommandHandler handler, RequestContex
             new TriggerCommand.Update(command.Id, scope.TenantId, scope.Environment, command.WorkflowId!, command.Name!, command.Enabled,
                 TriggerInputRules.ConfigOrEmpty(command.Config), clock.Now()),
             context.ToMetadata(), maxAttempts: 3, cancellationToken: cancellationToken).ConfigureAwait(false);
-        // A webhook that now needs a secret and never had one gets it here, shown once in this answer.
+        // A webhook that now needs a secret and never had one gets it here, shown once in this answer; one whose auth type or
+        // HMAC scheme changed gets a new one at once (the old one ends now): a bearer token is no Standard Webhooks key, and
+        // a change of how callers authenticate is a change of credentials.
         string? secret = null;
         if (result.State.Type == "webhook" && Webhooks.WebhookConfig.From(result.State.Config) is { UsesSecret: true } webhook)
         {
+            var before = Webhooks.WebhookConfig.From(state.Config);
             var candidate = Webhooks.WebhookSecrets.Generate(webhook.AuthType);
-            if (await secrets.IssueAsync(command.Id, candidate, cancellationToken).ConfigureAwait(false)) secret = candidate;
+            if (before.AuthType != webhook.AuthType || before.HmacScheme != webhook.HmacScheme)
+            {
+                var now = clock.GetUtcNow();
+                var version = await secrets.RotateAsync(command.Id, candidate, now, cancellationToken).ConfigureAwait(false);
+                await handler.HandleAsync(TriggerDecider.Instance, TriggerEventTypes.StreamFor(command.Id),
+                    new TriggerCommand.RotateSecret(command.Id, scope.TenantId, scope.Environment, version, now, now), context.ToMetadata(), maxAttempts: 3,
+                    cancellationToken: cancellationToken).ConfigureAwait(false);
+                secret = candidate;
+            }
+            else if (await secrets.IssueAsync(command.Id, candidate, cancellationToken).ConfigureAwait(false))
+            {
+                secret = candidate;
+            }
         }
 
         return result.State.ToDto(urls, secret);

@@ -26,9 +26,9 @@ internal sealed class RotateWebhookSecretValidator : AbstractValidator<RotateWeb
     {
         RuleFor(c => c.OverlapSeconds).InclusiveBetween(0, options.MaxRotationOverlapSeconds).When(c => c.OverlapSeconds is not null)
             .WithMessage($"overlap_seconds must be 0 to {options.MaxRotationOverlapSeconds} (how long the previous secret keeps verifying).");
-        RuleFor(c => c.Secret!).Must(s => s.Length is >= MinSecretLength and <= MaxSecretLength && s.All(c => c is > ' ' and < (char)127))
+        RuleFor(c => c.Secret!).Must(s => s.Length is >= MinSecretLength and <= MaxSecretLength && s.All(c => c is >= ' ' and < (char)127) && s.Trim().Length == s.Length)
             .When(c => c.Secret is not null)
-            .WithMessage($"secret must be {MinSecretLength} to {MaxSecretLength} printable ASCII characters without spaces; leave it out to have one generated.");
+            .WithMessage($"secret must be {MinSecretLength} to {MaxSecretLength} printable ASCII characters (spaces inside allowed, not at either end); leave it out to have one generated.");
     }
 }
 

@@ -29,6 +29,7 @@ internal sealed partial class WebhookReceiver(CommandHandler handler, WebhookSec
     IDefinitionsModule definitions, IEventStore store, EventSerializer serializer, ApiOptions api, TimeProvider clock, ILogger<WebhookReceiver> logger)
 {
     public const string Started = "Workflow execution started";
+    public const string Duplicate = "Already received: the execution started by the first delivery; nothing new was started";
 
     public async Task HandleAsync(HttpContext http, string triggerId)
     {
@@ -155,9 +156,11 @@ internal sealed partial class WebhookReceiver(CommandHandler handler, WebhookSec
         var metadata = Metadata(trigger, requestId);
         try
         {
+            // Event ids of their own (not derived from the request id): a second delivery must conflict on the stream, not be
+            // taken by the store for a replay of the first append.
             await store.AppendToStreamAsync(WebhookEventTypes.StreamFor(requestId), ExpectedRevision.NoStream,
-                [serializer.Serialize(record, DeterministicId.Create($"{requestId}/request", 0), metadata),
-                    serializer.Serialize(fired, DeterministicId.Create($"{requestId}/request", 1), metadata)], ct).ConfigureAwait(false);
+                [serializer.Serialize(record, Guid.CreateVersion7(), metadata), serializer.Serialize(fired, Guid.CreateVersion7(), metadata)], ct)
+                .ConfigureAwait(false);
         }
         catch (WrongExpectedRevisionException) when (deliveryId is not null)
         {
@@ -185,7 +188,7 @@ internal sealed partial class WebhookReceiver(CommandHandler handler, WebhookSec
         await RecordAsync(Record(call, trigger, config, 202, "duplicate_delivery", $"Delivery '{Clip(deliveryId, 200)}' was received before as {firstId}.",
             requestId, executionId, firstId, deliveryId), trigger).ConfigureAwait(false);
         TriggerMetrics.WebhookRequests.Add(1, new KeyValuePair<string, object?>("outcome", "duplicate"));
-        await AnswerAsync(call.Http, config, firstId, executionId, "Already received; no new execution was started").ConfigureAwait(false);
+        await AnswerAsync(call.Http, config, requestId, executionId, Duplicate).ConfigureAwait(false);
     }
 
     private static async Task AnswerAsync(HttpContext http, WebhookConfig config, string requestId, string? executionId, string message)
@@ -233,6 +236,9 @@ internal sealed partial class WebhookReceiver(CommandHandler handler, WebhookSec
         if (live.Count == 0)
             return AuthOutcome.Fail("no_secret", "This webhook has no secret yet (a trigger declared in a definition starts without one): " +
                 $"POST /api/v1/triggers/{triggerId}/rotate-secret issues it.");
+        if (config is { AuthType: "hmac", HmacScheme: "standard" } && !live.Any(s => WebhookSignatures.StandardKey(s) is not null))
+            return AuthOutcome.Fail("no_secret", "This webhook's secret is not a Standard Webhooks key (whsec_…), so no signature can match: " +
+                $"POST /api/v1/triggers/{triggerId}/rotate-secret issues one.");
         var headers = request.Headers;
         switch (config.AuthType)
         {

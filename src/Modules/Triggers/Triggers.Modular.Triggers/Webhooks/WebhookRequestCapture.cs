@@ -6,8 +6,8 @@ namespace Triggers.Modular.Triggers.Webhooks;
 
 /// <summary>
 /// What of a request the log and the execution see. Secret-bearing headers (credentials, cookies, signatures, the trigger's
-/// API-key header, anything named like a token, key, secret, password or signature) and query parameters named likewise keep
-/// their names with the value replaced by <c>[redacted]</c> in the log, and are left out of the execution's input altogether.
+/// API-key header, anything named like a token, key, secret, password, signature, auth, session or credential) and query
+/// parameters named likewise keep their names with the value replaced by <c>[redacted]</c> in the log, and are left out of the execution's input altogether.
 /// </summary>
 internal static class WebhookRequestCapture
 {
@@ -30,7 +30,7 @@ internal static class WebhookRequestCapture
         "Connection", "Keep-Alive", "Transfer-Encoding", "TE", "Upgrade", "Content-Length", "Accept-Encoding", "Expect", "Host",
     };
 
-    private static readonly string[] SecretWords = ["token", "secret", "password", "passwd", "signature", "apikey", "api-key", "api_key", "auth", "session"];
+    private static readonly string[] SecretWords = ["token", "secret", "password", "passwd", "signature", "key", "auth", "session", "credential"];
 
     public static bool IsSecret(string name, string apiKeyHeader) =>
         SecretHeaders.Contains(name) || string.Equals(name, apiKeyHeader, StringComparison.OrdinalIgnoreCase)
