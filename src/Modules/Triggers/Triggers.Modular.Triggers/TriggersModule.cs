@@ -51,6 +51,7 @@ public static class TriggersModuleRegistration
         services.AddSingleton(webhooks);
         services.AddSingleton<WebhookSecrets>();
         services.AddSingleton<WebhookRateLimits>();
+        services.AddSingleton<WebhookTriggerCache>();
         services.AddSingleton<WebhookUrls>();
         services.AddSingleton(new BuildingBlocks.Web.OwnBodyLimit(WebhookUrls.RoutePrefix)); // the receiver reads within MaxBodyBytes
         services.AddScoped<WebhookReceiver>();

@@ -22,7 +22,7 @@ internal sealed record DeleteTrigger(string Id) : ICommand<bool>, ITenantScoped;
 
 /// <summary>Order of answers: 404 (not the caller's), 409 (declared in a definition), then 400 with every invalid field.</summary>
 internal sealed class ChangeTriggerHandler(CommandHandler handler, RequestContext context, TimeProvider clock, IDefinitionsModule definitions,
-    Webhooks.WebhookSecrets secrets, Webhooks.WebhookUrls urls, Webhooks.WebhookRateLimits limits)
+    Webhooks.WebhookSecrets secrets, Webhooks.WebhookUrls urls, Webhooks.WebhookRateLimits limits, Webhooks.WebhookTriggerCache cache)
     : ICommandHandler<UpdateTrigger, TriggerDto>, ICommandHandler<SetTriggerEnabled, TriggerDto>, ICommandHandler<DeleteTrigger, bool>
 {
     public async ValueTask<TriggerDto> Handle(UpdateTrigger command, CancellationToken cancellationToken)
@@ -65,6 +65,7 @@ internal sealed class ChangeTriggerHandler(CommandHandler handler, RequestContex
             }
         }
 
+        cache.Invalidate(command.Id);
         return result.State.ToDto(urls, secret);
     }
 
@@ -77,6 +78,7 @@ internal sealed class ChangeTriggerHandler(CommandHandler handler, RequestContex
             : new TriggerCommand.Disable(command.Id, scope.TenantId, scope.Environment, clock.Now());
         var result = await handler.HandleAsync(TriggerDecider.Instance, TriggerEventTypes.StreamFor(command.Id), change, context.ToMetadata(),
             maxAttempts: 3, cancellationToken: cancellationToken).ConfigureAwait(false);
+        cache.Invalidate(command.Id);
         return result.State.ToDto(urls);
     }
 
@@ -90,6 +92,7 @@ internal sealed class ChangeTriggerHandler(CommandHandler handler, RequestContex
             maxAttempts: 3, cancellationToken: cancellationToken).ConfigureAwait(false);
         await secrets.DeleteAsync(command.Id, cancellationToken).ConfigureAwait(false);
         limits.Forget(command.Id);
+        cache.Invalidate(command.Id);
         return true;
     }
 }

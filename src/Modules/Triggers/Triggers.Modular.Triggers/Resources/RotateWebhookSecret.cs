@@ -33,7 +33,7 @@ internal sealed class RotateWebhookSecretValidator : AbstractValidator<RotateWeb
 }
 
 internal sealed class RotateWebhookSecretHandler(CommandHandler handler, RequestContext context, TimeProvider clock, WebhookSecrets secrets,
-    WebhookOptions options, WebhookUrls urls) : ICommandHandler<RotateWebhookSecret, WebhookSecretIssued>
+    WebhookOptions options, WebhookUrls urls, WebhookTriggerCache cache) : ICommandHandler<RotateWebhookSecret, WebhookSecretIssued>
 {
     public async ValueTask<WebhookSecretIssued> Handle(RotateWebhookSecret command, CancellationToken cancellationToken)
     {
@@ -54,6 +54,7 @@ internal sealed class RotateWebhookSecretHandler(CommandHandler handler, Request
         await handler.HandleAsync(TriggerDecider.Instance, TriggerEventTypes.StreamFor(state.Id),
             new TriggerCommand.RotateSecret(state.Id, scope.TenantId, scope.Environment, version, until, now), context.ToMetadata(), maxAttempts: 3,
             cancellationToken: cancellationToken).ConfigureAwait(false);
+        cache.Invalidate(state.Id);
         return new WebhookSecretIssued(state.Id, urls.For(state.Id, state.Type), secret, version, until);
     }
 }

@@ -17,7 +17,8 @@ namespace Triggers.Modular.Triggers.Sync;
 /// redelivery finds the triggers it made. Enabling or disabling the definition changes nothing here: routing checks the
 /// definition itself.
 /// </summary>
-internal sealed class DefinitionTriggerSync(CommandHandler handler, EventSerializer serializer, IDefinitionsModule definitions, TimeProvider clock)
+internal sealed class DefinitionTriggerSync(CommandHandler handler, EventSerializer serializer, IDefinitionsModule definitions, TimeProvider clock,
+    Webhooks.WebhookTriggerCache cache, Webhooks.WebhookSecrets secrets)
     : IEventProcessor
 {
     public string Name => "triggers-definition-sync";
@@ -63,6 +64,8 @@ internal sealed class DefinitionTriggerSync(CommandHandler handler, EventSeriali
             if (!state.Exists || state.Deleted) continue;
             await handler.HandleAsync(TriggerDecider.Instance, TriggerEventTypes.StreamFor(gone.Id),
                 new TriggerCommand.Delete(gone.Id, tenantId, environment, clock.Now()), metadata, cancellationToken: cancellationToken).ConfigureAwait(false);
+            await secrets.DeleteAsync(gone.Id, cancellationToken).ConfigureAwait(false);
+            cache.Invalidate(gone.Id);
         }
 
         foreach (var declared in now)
@@ -76,6 +79,7 @@ internal sealed class DefinitionTriggerSync(CommandHandler handler, EventSeriali
                 : new TriggerCommand.Create(declared.Id, tenantId, environment, workflowId, name, declared.Type, Enabled: true, declared.Config, "definition",
                     clock.Now());
             await handler.HandleAsync(TriggerDecider.Instance, stream, command, metadata, cancellationToken: cancellationToken).ConfigureAwait(false);
+            cache.Invalidate(declared.Id);
         }
     }
 

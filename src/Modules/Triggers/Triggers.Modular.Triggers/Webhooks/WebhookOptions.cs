@@ -21,6 +21,10 @@ internal sealed class WebhookOptions
     /// <summary>The longest overlap a rotation may ask for (default 30 days).</summary>
     public int MaxRotationOverlapSeconds { get; set; } = 30 * 24 * 3600;
 
+    /// <summary>How long the receiver keeps a trigger and its secrets in memory (default 1 s; 0: read them on every request).
+    /// Changes made through another host instance take effect there within this time.</summary>
+    public double CacheSeconds { get; set; } = 1;
+
     /// <summary>Base of the <c>webhook_url</c> shown for webhook triggers, such as <c>https://hooks.example.com</c>; empty →
     /// the scheme and host of the request that asks (right behind no proxy, or a proxy that forwards Host).</summary>
     public string PublicBaseUrl { get; set; } = "";

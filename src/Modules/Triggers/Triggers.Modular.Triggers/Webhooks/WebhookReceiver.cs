@@ -25,7 +25,7 @@ namespace Triggers.Modular.Triggers.Webhooks;
 /// the 202 loses nothing; a delivery id seen before answers the first request's execution id and starts nothing.
 /// Every request to an existing trigger, accepted or refused, is recorded (<see cref="WebhookRequestRecorded"/>).
 /// </summary>
-internal sealed partial class WebhookReceiver(CommandHandler handler, WebhookSecrets secrets, WebhookRateLimits limits, WebhookOptions options,
+internal sealed partial class WebhookReceiver(CommandHandler handler, WebhookSecrets secrets, WebhookTriggerCache cache, WebhookRateLimits limits, WebhookOptions options,
     IDefinitionsModule definitions, IEventStore store, EventSerializer serializer, ApiOptions api, TimeProvider clock, ILogger<WebhookReceiver> logger)
 {
     public const string Started = "Workflow execution started";
@@ -42,13 +42,16 @@ internal sealed partial class WebhookReceiver(CommandHandler handler, WebhookSec
             return;
         }
 
-        var (trigger, _) = await handler.LoadAsync(TriggerDecider.Instance, TriggerEventTypes.StreamFor(triggerId), ct).ConfigureAwait(false);
-        if (!trigger.Exists || trigger.Deleted || trigger.Type != "webhook")
+        var target = cache.Get(triggerId);
+        var cached = target is not null;
+        target ??= await LoadAsync(triggerId, ct).ConfigureAwait(false);
+        if (target is null)
         {
             await NotFoundAsync(http, triggerId).ConfigureAwait(false);
             return;
         }
 
+        var trigger = target.Trigger;
         var config = WebhookConfig.From(trigger.Config);
         var request = http.Request;
         var origin = request.Headers.Origin.ToString();
@@ -90,7 +93,15 @@ internal sealed partial class WebhookReceiver(CommandHandler handler, WebhookSec
 
         call.Body = body;
         var verifyStarted = Stopwatch.GetTimestamp();
-        var auth = await AuthenticateAsync(request, trigger.Id, config, body, ct).ConfigureAwait(false);
+        var auth = Authenticate(request, trigger.Id, config, body, target.LiveAt(clock.GetUtcNow()));
+        if (!auth.Ok && cached && config.UsesSecret)
+        {
+            // The secrets may have been rotated through another instance since they were cached: check once more, fresh.
+            target = cache.Create(trigger, await secrets.UnexpiredAsync(trigger.Id, ct).ConfigureAwait(false));
+            cache.Set(trigger.Id, target);
+            auth = Authenticate(request, trigger.Id, config, body, target.LiveAt(clock.GetUtcNow()));
+        }
+
         TriggerMetrics.WebhookVerification.Record(Stopwatch.GetElapsedTime(verifyStarted).TotalSeconds,
             new KeyValuePair<string, object?>("auth_type", config.AuthType));
         if (!auth.Ok)
@@ -229,10 +240,21 @@ internal sealed partial class WebhookReceiver(CommandHandler handler, WebhookSec
         http.Response.Headers.Vary = "Origin";
     }
 
-    private async Task<AuthOutcome> AuthenticateAsync(HttpRequest request, string triggerId, WebhookConfig config, byte[] body, CancellationToken ct)
+    /// <summary>The trigger and its secrets, read from the store (and cached); null when no webhook trigger has this id.</summary>
+    private async Task<WebhookTarget?> LoadAsync(string triggerId, CancellationToken ct)
+    {
+        var (trigger, _) = await handler.LoadAsync(TriggerDecider.Instance, TriggerEventTypes.StreamFor(triggerId), ct).ConfigureAwait(false);
+        if (!trigger.Exists || trigger.Deleted || trigger.Type != "webhook") return null;
+        var target = cache.Create(trigger, WebhookConfig.From(trigger.Config).UsesSecret
+            ? await secrets.UnexpiredAsync(triggerId, ct).ConfigureAwait(false)
+            : []);
+        cache.Set(triggerId, target);
+        return target;
+    }
+
+    private AuthOutcome Authenticate(HttpRequest request, string triggerId, WebhookConfig config, byte[] body, IReadOnlyList<string> live)
     {
         if (!config.UsesSecret) return AuthOutcome.Success;
-        var live = await secrets.LiveAsync(triggerId, ct).ConfigureAwait(false);
         if (live.Count == 0)
             return AuthOutcome.Fail("no_secret", "This webhook has no secret yet (a trigger declared in a definition starts without one): " +
                 $"POST /api/v1/triggers/{triggerId}/rotate-secret issues it.");

@@ -67,13 +67,14 @@ internal sealed class WebhookSecrets(IStoreDatabase database, TimeProvider clock
         return version;
     }
 
-    /// <summary>The secrets that verify now, newest first.</summary>
-    public async Task<IReadOnlyList<string>> LiveAsync(string triggerId, CancellationToken cancellationToken)
+    /// <summary>Every secret that has not expired yet, newest first, with its expiry (for the receiver's cache).</summary>
+    public async Task<IReadOnlyList<StoredSecret>> UnexpiredAsync(string triggerId, CancellationToken cancellationToken)
     {
         await using var connection = await database.OpenConnectionAsync(cancellationToken).ConfigureAwait(false);
-        return [.. await connection.QueryAsync<string>(new CommandDefinition(
-            $"SELECT secret FROM {Table} WHERE trigger_id = @triggerId AND (expires_at IS NULL OR expires_at > @now) ORDER BY version DESC",
-            new { triggerId, now = SqlTime.Parameter(database.Dialect, clock.GetUtcNow()) }, cancellationToken: cancellationToken)).ConfigureAwait(false)];
+        var rows = await connection.QueryAsync<(string Secret, object? ExpiresAt)>(new CommandDefinition(
+            $"SELECT secret, expires_at FROM {Table} WHERE trigger_id = @triggerId AND (expires_at IS NULL OR expires_at > @now) ORDER BY version DESC",
+            new { triggerId, now = SqlTime.Parameter(database.Dialect, clock.GetUtcNow()) }, cancellationToken: cancellationToken)).ConfigureAwait(false);
+        return [.. rows.Select(r => new StoredSecret(r.Secret, SqlTime.ReadNullable(r.ExpiresAt)))];
     }
 
     /// <summary>Forgets a deleted trigger's secrets.</summary>
