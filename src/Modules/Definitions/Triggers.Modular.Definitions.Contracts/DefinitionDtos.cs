@@ -15,3 +15,7 @@ public sealed record DefinitionVersionDto(int Version, string Name, DateTimeOffs
 /// <summary>A field of a trigger document that breaks a rule (<see cref="IDefinitionsModule.ValidateTrigger"/>): its snake_case path
 /// relative to the trigger, empty for the document itself, and what to change.</summary>
 public sealed record TriggerFieldError(string Path, string Message);
+
+/// <summary>Whether a definition exists and is enabled, and its latest version: what a trigger needs before it accepts a
+/// request (see <see cref="IDefinitionsModule.GetStatusAsync"/>).</summary>
+public sealed record DefinitionStatusDto(string Id, int Version, bool Enabled);

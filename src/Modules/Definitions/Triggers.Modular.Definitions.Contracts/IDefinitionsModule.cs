@@ -10,6 +10,12 @@ public interface IDefinitionsModule
     Task<DefinitionDto?> GetAsync(string tenantId, string environment, string definitionId, int? version = null,
         CancellationToken cancellationToken = default);
 
+    /// <summary>Whether a definition of that tenant × environment exists (null when not, or deleted) and is enabled, kept in memory
+    /// for <c>Definitions:StatusCacheSeconds</c> (1 s): changes made through this host are seen at once, another instance's
+    /// within that time. For hot paths that check many requests against one definition (webhooks); use
+    /// <see cref="GetAsync"/> where every acknowledged change must be seen.</summary>
+    Task<DefinitionStatusDto?> GetStatusAsync(string tenantId, string environment, string definitionId, CancellationToken cancellationToken = default);
+
     /// <summary>One version of a definition of that tenant × environment even when the definition was deleted since (a
     /// running or finished execution stays pinned to it); null when it never existed there.</summary>
     Task<DefinitionDto?> GetVersionAsync(string tenantId, string environment, string definitionId, int version,

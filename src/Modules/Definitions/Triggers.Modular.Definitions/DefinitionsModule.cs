@@ -19,8 +19,21 @@ using Triggers.Modular.Executions.Contracts.Steps.BuiltIn;
 
 namespace Triggers.Modular.Definitions;
 
-internal sealed class DefinitionsModule(CommandHandler handler) : IDefinitionsModule
+internal sealed class DefinitionsModule(CommandHandler handler, DefinitionStatusCache statuses) : IDefinitionsModule
 {
+    public async Task<DefinitionStatusDto?> GetStatusAsync(string tenantId, string environment, string definitionId,
+        CancellationToken cancellationToken = default)
+    {
+        if (statuses.Get(definitionId) is { } cached)
+            return cached.TenantId == tenantId && cached.Environment == environment ? cached.Status : null;
+        if (!BuildingBlocks.Ids.PrefixedId.IsValid("wf", definitionId)) return null;
+        var (state, _) = await handler.LoadAsync(Domain.DefinitionDecider.Instance, Common.DefinitionStreams.For(definitionId), cancellationToken);
+        if (!state.Exists || state.Deleted) return null; // misses are not kept: a definition created next is found at once
+        var dto = state.ToDto(null);
+        statuses.Set(definitionId, state.TenantId, state.Environment, new DefinitionStatusDto(dto.Id, dto.Version, dto.Enabled));
+        return state.BelongsTo(tenantId, environment) ? new DefinitionStatusDto(dto.Id, dto.Version, dto.Enabled) : null;
+    }
+
     public async Task<DefinitionDto?> GetVersionAsync(string tenantId, string environment, string definitionId, int version,
         CancellationToken cancellationToken = default)
     {
@@ -67,6 +80,8 @@ public static class DefinitionsModuleRegistration
         services.AddSingleton<DefinitionValidator>();
         services.AddSingleton<IMigrationSource>(DefinitionsProjection.Migrations);
         services.AddProjection<DefinitionsProjection>();
+        var statusSeconds = configuration.GetValue("Definitions:StatusCacheSeconds", 1.0);
+        services.AddSingleton(sp => new DefinitionStatusCache(statusSeconds, sp.GetRequiredService<TimeProvider>()));
         services.AddSingleton<IDefinitionsModule, DefinitionsModule>();
         return services;
     }

@@ -18,7 +18,7 @@ internal sealed record SetDefinitionEnabled(string Id, bool Enabled) : ICommand<
 internal sealed record DeleteDefinition(string Id, bool Force = false) : ICommand<bool>, ITenantScoped;
 
 internal sealed class ChangeDefinitionHandler(CommandHandler handler, RequestContext context, TimeProvider clock,
-    IEnumerable<IExecutionsModule> executions)
+    IEnumerable<IExecutionsModule> executions, DefinitionStatusCache statuses)
     : ICommandHandler<SetDefinitionEnabled, DefinitionDto>, ICommandHandler<DeleteDefinition, bool>
 {
     public async ValueTask<DefinitionDto> Handle(SetDefinitionEnabled command, CancellationToken cancellationToken)
@@ -29,6 +29,7 @@ internal sealed class ChangeDefinitionHandler(CommandHandler handler, RequestCon
             : new DefinitionCommand.Disable(command.Id, scope.TenantId, scope.Environment, clock.Now());
         var result = await handler.HandleAsync(DefinitionDecider.Instance, DefinitionStreams.For(command.Id), change, context.ToMetadata(),
             maxAttempts: 3, cancellationToken: cancellationToken);
+        statuses.Invalidate(command.Id);
         return result.State.ToDto();
     }
 
@@ -52,6 +53,7 @@ internal sealed class ChangeDefinitionHandler(CommandHandler handler, RequestCon
         await handler.HandleAsync(DefinitionDecider.Instance, DefinitionStreams.For(command.Id),
             new DefinitionCommand.Delete(command.Id, scope.TenantId, scope.Environment, clock.Now()), context.ToMetadata(),
             maxAttempts: 3, cancellationToken: cancellationToken);
+        statuses.Invalidate(command.Id);
         if (command.Force)
             foreach (var module in modules)
                 foreach (var id in await module.ListActiveAsync(scope.TenantId, scope.Environment, command.Id, cancellationToken))

@@ -23,7 +23,7 @@ internal sealed class UpdateDefinitionValidator : AbstractValidator<UpdateDefini
         RuleFor(c => c.Document).SetValidator(new DefinitionDocumentValidator(validator));
 }
 
-internal sealed class UpdateDefinitionHandler(CommandHandler handler, RequestContext context, TimeProvider clock)
+internal sealed class UpdateDefinitionHandler(CommandHandler handler, RequestContext context, TimeProvider clock, DefinitionStatusCache statuses)
     : ICommandHandler<UpdateDefinition, DefinitionDto>
 {
     public async ValueTask<DefinitionDto> Handle(UpdateDefinition command, CancellationToken cancellationToken)
@@ -35,6 +35,7 @@ internal sealed class UpdateDefinitionHandler(CommandHandler handler, RequestCon
             new DefinitionCommand.Update(command.Id, scope.TenantId, scope.Environment, command.ExpectedVersions, command.Document.Name!,
                 Enabled: null, command.Definition, clock.Now()),
             context.ToMetadata(), maxAttempts: command.ExpectedVersions is null ? 3 : 1, cancellationToken: cancellationToken);
+        statuses.Invalidate(command.Id);
         return result.State.ToDto();
     }
 }

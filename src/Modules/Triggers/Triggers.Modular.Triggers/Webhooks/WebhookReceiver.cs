@@ -120,7 +120,7 @@ internal sealed partial class WebhookReceiver(CommandHandler handler, WebhookSec
             return;
         }
 
-        var definition = await definitions.GetAsync(trigger.TenantId, trigger.Environment, trigger.WorkflowId, cancellationToken: ct).ConfigureAwait(false);
+        var definition = await definitions.GetStatusAsync(trigger.TenantId, trigger.Environment, trigger.WorkflowId, ct).ConfigureAwait(false);
         if (definition is null || !definition.Enabled)
         {
             await RefuseAsync(call, trigger, config, 409, definition is null ? "definition_missing" : "definition_disabled",
