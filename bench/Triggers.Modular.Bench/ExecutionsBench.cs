@@ -168,7 +168,8 @@ internal sealed class ExecutionsBench(BenchOptions o, List<ExecutionsThroughput>
         environment["Phases"] = $"per host start: warm-up ≥ {MinWarmup.TotalSeconds:0} s of starts on a separate workflow (drained), " +
                                 $"then starts for {o.Duration.TotalSeconds:0.#} s, then every accepted execution awaited (deadline {DrainDeadline.TotalSeconds:0} s); " +
                                 $"clients {string.Join("/", o.WriterCounts)}; raw ceiling: warm-up {o.Warmup.TotalSeconds:0.#} s + {o.Duration.TotalSeconds:0.#} s; " +
-                                $"memory: {o.InFlight:N0} executions on a fresh host and store; PostgreSQL: VACUUM (ANALYZE) of the bench " +
+                                (o.WebhookStarts ? "no memory phase" : $"memory: {o.InFlight:N0} executions on a fresh host and store") +
+                                "; PostgreSQL: VACUUM (ANALYZE) of the bench " +
                                 "database after each warm-up (steady state: statistics and cached plans as autovacuum leaves them)";
 
         var stores = o.HttpStores ?? ["sqlite", "postgres"];
