@@ -37,7 +37,7 @@ public static class TriggersModuleRegistration
             o.PipelineBehaviors = [];
         });
         services.AddValidatorsFromAssembly(typeof(TriggersModuleRegistration).Assembly, includeInternalTypes: true);
-        services.AddEventTypes(r => WebhookEventTypes.Register(TriggerEventTypes.Register(EventEventTypes.Register(r))));
+        services.AddEventTypes(r => ScheduleEventTypes.Register(WebhookEventTypes.Register(TriggerEventTypes.Register(EventEventTypes.Register(r)))));
         services.TryAddSingleton(TimeProvider.System);
         var options = new EventOptions();
         configuration.GetSection("Triggers:Events").Bind(options);

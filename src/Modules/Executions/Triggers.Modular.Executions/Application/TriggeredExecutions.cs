@@ -23,7 +23,7 @@ internal sealed partial class TriggeredExecutions(ExecutionStarter starter, IDef
 {
     public string Name => "executions-triggered";
 
-    public AllFilter? Filter { get; } = new(Categories: [EventEventTypes.Category, WebhookEventTypes.Category],
+    public AllFilter? Filter { get; } = new(Categories: [EventEventTypes.Category, WebhookEventTypes.Category, ScheduleEventTypes.Category],
         EventTypePrefixes: [EventEventTypes.TriggerFired]);
 
     /// <summary>Executions of one page started at a time; their appends go to the store together (group commit).</summary>
