@@ -64,3 +64,60 @@ public sealed class WebhookTwoInstancesTests : IAsyncLifetime
         return response.StatusCode;
     }
 }
+
+/// <summary>With the shipped cache lifetime (1 s), a trigger disabled through another instance answers 409 here within it —
+/// also while failing requests keep arriving (a failed check re-reads the secrets, never extending the entry's life).</summary>
+public sealed class WebhookCacheExpiryTests : IAsyncLifetime
+{
+    private ApiHost _a = null!;
+    private ApiHost _b = null!;
+
+    public async Task InitializeAsync()
+    {
+        _a = await ApiHost.StartAsync(StoreKind.Postgres);
+        _b = await ApiHost.StartAsync(StoreKind.Sqlite, new Dictionary<string, string?>
+        {
+            ["EventStore:Provider"] = "postgres",
+            ["EventStore:Postgres:ConnectionString"] = _a.PostgresConnectionString,
+        });
+    }
+
+    public async Task DisposeAsync()
+    {
+        if (_b is not null) await _b.DisposeAsync();
+        if (_a is not null) await _a.DisposeAsync();
+    }
+
+    [Fact]
+    public async Task Given_a_trigger_disabled_through_another_instance_When_bad_requests_keep_coming_Then_it_is_refused_here_within_the_cache_lifetime()
+    {
+        var clientA = await _a.ClientAsync("acme", "dev", Permissions.WorkflowsRead, Permissions.WorkflowsWrite);
+        var clientB = await _b.ClientAsync("acme", "dev", Permissions.WorkflowsRead, Permissions.WorkflowsWrite);
+        var workflow = await CreateDefinitionAsync(clientA, """[ { "id": "s", "type": "set", "config": { "values": { "v": 1 } } } ]""");
+        var created = await (await clientA.PostJsonAsync("/api/v1/triggers",
+            new { WorkflowId = workflow, Name = "hook", Type = "webhook", Config = new { AuthType = "bearer" } })).JsonAsync();
+        var id = Str(created["id"]);
+        var token = Str(created["webhook_secret"]);
+        var anonymousA = _a.Anonymous();
+        Assert.Equal(HttpStatusCode.Accepted, await SendAsync(anonymousA, id, token)); // cached on a
+
+        Assert.Equal(HttpStatusCode.OK, (await clientB.PostAsync(Url($"/api/v1/triggers/{id}/disable"), null)).StatusCode);
+        var until = DateTime.UtcNow.AddSeconds(2.5);
+        while (DateTime.UtcNow < until)
+        {
+            var status = await SendAsync(anonymousA, id, "wrong-token");
+            Assert.True(status is HttpStatusCode.Unauthorized or HttpStatusCode.Conflict, $"a bad token got {status}");
+            await Task.Delay(200);
+        }
+
+        Assert.Equal(HttpStatusCode.Conflict, await SendAsync(anonymousA, id, token));
+    }
+
+    private static async Task<HttpStatusCode> SendAsync(HttpClient client, string triggerId, string token)
+    {
+        using var request = new HttpRequestMessage(HttpMethod.Post, Url($"/api/webhooks/{triggerId}")) { Content = new StringContent("{}", Encoding.UTF8, "application/json") };
+        request.Headers.Add("Authorization", "Bearer " + token);
+        using var response = await client.SendAsync(request);
+        return response.StatusCode;
+    }
+}

@@ -27,10 +27,11 @@ internal sealed class DefinitionsModule(CommandHandler handler, DefinitionStatus
         if (statuses.Get(definitionId) is { } cached)
             return cached.TenantId == tenantId && cached.Environment == environment ? cached.Status : null;
         if (!BuildingBlocks.Ids.PrefixedId.IsValid("wf", definitionId)) return null;
+        var generation = statuses.Generation;
         var (state, _) = await handler.LoadAsync(Domain.DefinitionDecider.Instance, Common.DefinitionStreams.For(definitionId), cancellationToken);
         if (!state.Exists || state.Deleted) return null; // misses are not kept: a definition created next is found at once
         var dto = state.ToDto(null);
-        statuses.Set(definitionId, state.TenantId, state.Environment, new DefinitionStatusDto(dto.Id, dto.Version, dto.Enabled));
+        statuses.Set(definitionId, state.TenantId, state.Environment, new DefinitionStatusDto(dto.Id, dto.Version, dto.Enabled), generation);
         return state.BelongsTo(tenantId, environment) ? new DefinitionStatusDto(dto.Id, dto.Version, dto.Enabled) : null;
     }
 

@@ -8,6 +8,10 @@ namespace Triggers.Modular.Definitions.Definitions;
 internal sealed class DefinitionStatusCache(double seconds, TimeProvider clock)
 {
     private readonly ConcurrentDictionary<string, Entry> _entries = new(StringComparer.Ordinal);
+    private long _generation;
+
+    /// <summary>Take before reading the store for an entry; pass to <see cref="Set"/>.</summary>
+    public long Generation => Interlocked.Read(ref _generation);
 
     public sealed record Entry(string TenantId, string Environment, DefinitionStatusDto Status, long LoadedAt);
 
@@ -19,12 +23,20 @@ internal sealed class DefinitionStatusCache(double seconds, TimeProvider clock)
         return null;
     }
 
-    public void Set(string definitionId, string tenantId, string environment, DefinitionStatusDto status)
+    /// <summary>Caches the status unless a change was made through this host since <paramref name="generation"/> (a read that
+    /// began before it may hold the old status).</summary>
+    public void Set(string definitionId, string tenantId, string environment, DefinitionStatusDto status, long generation)
     {
         if (seconds <= 0) return;
         if (_entries.Count >= 100_000) _entries.Clear(); // entries live a second: a full map is simply started again
-        _entries[definitionId] = new Entry(tenantId, environment, status, clock.GetTimestamp());
+        var entry = new Entry(tenantId, environment, status, clock.GetTimestamp());
+        _entries[definitionId] = entry;
+        if (Generation != generation) _entries.TryRemove(new KeyValuePair<string, Entry>(definitionId, entry));
     }
 
-    public void Invalidate(string definitionId) => _entries.TryRemove(definitionId, out _);
+    public void Invalidate(string definitionId)
+    {
+        Interlocked.Increment(ref _generation);
+        _entries.TryRemove(definitionId, out _);
+    }
 }

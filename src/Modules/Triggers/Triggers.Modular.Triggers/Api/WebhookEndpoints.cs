@@ -19,8 +19,6 @@ internal sealed record RotateSecretInput(int? OverlapSeconds, string? Secret);
 /// <summary>The public webhook receiver (<c>/api/webhooks/{trigger_id}</c>) and the webhook sub-resources of triggers.</summary>
 internal static class WebhookEndpoints
 {
-    private static readonly string[] OtherMethods = ["GET", "PUT", "PATCH", "DELETE", "HEAD", "OPTIONS"];
-
     public static void Map(IEndpointRouteBuilder endpoints)
     {
         const string receiver = WebhookUrls.RoutePrefix + "/{triggerId}";
@@ -41,8 +39,11 @@ internal static class WebhookEndpoints
             .ProducesProblem(StatusCodes.Status403Forbidden).ProducesProblem(StatusCodes.Status404NotFound)
             .ProducesProblem(StatusCodes.Status405MethodNotAllowed).ProducesProblem(StatusCodes.Status409Conflict)
             .ProducesProblem(StatusCodes.Status413PayloadTooLarge).ProducesProblem(StatusCodes.Status429TooManyRequests);
-        endpoints.MapMethods(receiver, OtherMethods, (HttpContext http, string triggerId, WebhookReceiver webhooks) => webhooks.HandleAsync(http, triggerId))
-            .AllowAnonymous().ExcludeFromDescription();
+        // Every other method (GET, PUT, …, also PROPFIND or TRACE) reaches the receiver too, which answers 404/409/405 in
+        // its order and records the request; the POST endpoint above wins for POST (lower order).
+        endpoints.Map(receiver, (HttpContext http, string triggerId, WebhookReceiver webhooks) => webhooks.HandleAsync(http, triggerId))
+            .AllowAnonymous().ExcludeFromDescription()
+            .Add(b => ((RouteEndpointBuilder)b).Order = 1);
 
         var group = endpoints.MapGroup("/api/v1/triggers").WithTags("Triggers");
         group.MapPost("/{id}/rotate-secret", async (string id, HttpRequest request, TriggersMediator mediator, CancellationToken ct) =>

@@ -42,31 +42,36 @@ internal sealed class ChangeTriggerHandler(CommandHandler handler, RequestContex
             new TriggerCommand.Update(command.Id, scope.TenantId, scope.Environment, command.WorkflowId!, command.Name!, command.Enabled,
                 TriggerInputRules.ConfigOrEmpty(command.Config), clock.Now()),
             context.ToMetadata(), maxAttempts: 3, cancellationToken: cancellationToken).ConfigureAwait(false);
-        // A webhook that now needs a secret and never had one gets it here, shown once in this answer; one whose auth type or
-        // HMAC scheme changed gets a new one at once (the old one ends now): a bearer token is no Standard Webhooks key, and
-        // a change of how callers authenticate is a change of credentials.
-        string? secret = null;
-        if (result.State.Type == "webhook" && Webhooks.WebhookConfig.From(result.State.Config) is { UsesSecret: true } webhook)
+        string? secret;
+        try
         {
-            var before = Webhooks.WebhookConfig.From(state.Config);
-            var candidate = Webhooks.WebhookSecrets.Generate(webhook.AuthType);
-            if (before.AuthType != webhook.AuthType || before.HmacScheme != webhook.HmacScheme)
-            {
-                var now = clock.GetUtcNow();
-                var version = await secrets.RotateAsync(command.Id, candidate, now, cancellationToken).ConfigureAwait(false);
-                await handler.HandleAsync(TriggerDecider.Instance, TriggerEventTypes.StreamFor(command.Id),
-                    new TriggerCommand.RotateSecret(command.Id, scope.TenantId, scope.Environment, version, now, now), context.ToMetadata(), maxAttempts: 3,
-                    cancellationToken: cancellationToken).ConfigureAwait(false);
-                secret = candidate;
-            }
-            else if (await secrets.IssueAsync(command.Id, candidate, cancellationToken).ConfigureAwait(false))
-            {
-                secret = candidate;
-            }
+            secret = await IssueSecretIfNeededAsync(scope, state, result.State, cancellationToken).ConfigureAwait(false);
+        }
+        finally
+        {
+            cache.Invalidate(command.Id); // also when issuing the secret failed: the change itself is stored
         }
 
-        cache.Invalidate(command.Id);
         return result.State.ToDto(urls, secret);
+    }
+
+    /// <summary>A webhook that now needs a secret and never had one gets it here, shown once in the answer; one whose auth type
+    /// or HMAC scheme changed gets a new one at once (the old one ends now): a bearer token is no Standard Webhooks key, and
+    /// a change of how callers authenticate is a change of credentials.</summary>
+    private async Task<string?> IssueSecretIfNeededAsync(TenantScope scope, TriggerState before, TriggerState after, CancellationToken cancellationToken)
+    {
+        if (after.Type != "webhook" || Webhooks.WebhookConfig.From(after.Config) is not { UsesSecret: true } webhook) return null;
+        var previous = Webhooks.WebhookConfig.From(before.Config);
+        var candidate = Webhooks.WebhookSecrets.Generate(webhook.AuthType);
+        if (previous.AuthType == webhook.AuthType && previous.HmacScheme == webhook.HmacScheme)
+            return await secrets.IssueAsync(after.Id, candidate, cancellationToken).ConfigureAwait(false) ? candidate : null;
+
+        var now = clock.GetUtcNow();
+        var version = await secrets.RotateAsync(after.Id, candidate, now, cancellationToken).ConfigureAwait(false);
+        await handler.HandleAsync(TriggerDecider.Instance, TriggerEventTypes.StreamFor(after.Id),
+            new TriggerCommand.RotateSecret(after.Id, scope.TenantId, scope.Environment, version, now, now), context.ToMetadata(), maxAttempts: 3,
+            cancellationToken: cancellationToken).ConfigureAwait(false);
+        return candidate;
     }
 
     public async ValueTask<TriggerDto> Handle(SetTriggerEnabled command, CancellationToken cancellationToken)

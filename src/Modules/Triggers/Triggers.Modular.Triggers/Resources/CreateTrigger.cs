@@ -42,9 +42,11 @@ internal sealed class CreateTriggerHandler(CommandHandler handler, RequestContex
         var stream = TriggerEventTypes.StreamFor(id);
         var config = TriggerInputRules.ConfigOrEmpty(command.Config);
         // A webhook's secret is stored before its trigger exists (a request cannot find the trigger before the append), and
-        // replaced when a create retried under the same key runs again: the answer always carries the secret that verifies.
+        // replaced when a create retried under the same key runs again before its trigger was stored. A retry that finds the
+        // trigger stored (its idempotency record expired or was never written) answers it without a secret and changes none.
         string? secret = null;
-        if (command.Type == "webhook" && Webhooks.WebhookConfig.From(config) is { UsesSecret: true } webhook)
+        if (command.Type == "webhook" && Webhooks.WebhookConfig.From(config) is { UsesSecret: true } webhook
+            && (context.IdempotencyKey is null || !(await handler.LoadAsync(TriggerDecider.Instance, stream, cancellationToken).ConfigureAwait(false)).State.Exists))
         {
             secret = Webhooks.WebhookSecrets.Generate(webhook.AuthType);
             await secrets.ReplaceInitialAsync(id, secret, cancellationToken).ConfigureAwait(false);

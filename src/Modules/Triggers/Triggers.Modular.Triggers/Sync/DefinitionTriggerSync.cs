@@ -79,6 +79,15 @@ internal sealed class DefinitionTriggerSync(CommandHandler handler, EventSeriali
                 : new TriggerCommand.Create(declared.Id, tenantId, environment, workflowId, name, declared.Type, Enabled: true, declared.Config, "definition",
                     clock.Now());
             await handler.HandleAsync(TriggerDecider.Instance, stream, command, metadata, cancellationToken: cancellationToken).ConfigureAwait(false);
+            // A declared webhook whose auth type or scheme changed loses its secret (no one could have seen a new one here):
+            // its requests fail no_secret until a rotation issues one, as for a new declared webhook.
+            if (state.Exists && declared.Type == "webhook")
+            {
+                var (was, becomes) = (Webhooks.WebhookConfig.From(state.Config), Webhooks.WebhookConfig.From(declared.Config));
+                if (was.AuthType != becomes.AuthType || was.HmacScheme != becomes.HmacScheme)
+                    await secrets.DeleteAsync(declared.Id, cancellationToken).ConfigureAwait(false);
+            }
+
             cache.Invalidate(declared.Id);
         }
     }

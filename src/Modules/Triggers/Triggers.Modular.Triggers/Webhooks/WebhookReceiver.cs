@@ -94,11 +94,13 @@ internal sealed partial class WebhookReceiver(CommandHandler handler, WebhookSec
         call.Body = body;
         var verifyStarted = Stopwatch.GetTimestamp();
         var auth = Authenticate(request, trigger.Id, config, body, target.LiveAt(clock.GetUtcNow()));
-        if (!auth.Ok && cached && config.UsesSecret)
+        if (!auth.Ok && cached && config.UsesSecret && cache.MayRereadSecrets(target))
         {
-            // The secrets may have been rotated through another instance since they were cached: check once more, fresh.
-            target = cache.Create(trigger, await secrets.UnexpiredAsync(trigger.Id, ct).ConfigureAwait(false));
-            cache.Set(trigger.Id, target);
+            // The secrets may have been rotated through another instance since they were cached: check once more, fresh
+            // (at most every 100 ms per trigger; the entry's lifetime is not extended, so the trigger itself is re-read on time).
+            var generation = cache.Generation;
+            target = cache.WithSecrets(target, await secrets.UnexpiredAsync(trigger.Id, ct).ConfigureAwait(false));
+            cache.Set(trigger.Id, target, generation);
             auth = Authenticate(request, trigger.Id, config, body, target.LiveAt(clock.GetUtcNow()));
         }
 
@@ -143,7 +145,7 @@ internal sealed partial class WebhookReceiver(CommandHandler handler, WebhookSec
     {
         var http = call.Http;
         var request = http.Request;
-        var deliveryId = DeliveryId(request);
+        var deliveryId = DeliveryId(request, config);
         var requestId = deliveryId is null
             ? PrefixedId.New("whr", clock)
             : PrefixedId.From("whr", DeterministicId.Create($"{trigger.Id}/{deliveryId}/delivery"));
@@ -159,7 +161,7 @@ internal sealed partial class WebhookReceiver(CommandHandler handler, WebhookSec
             ["path"] = request.Path.Value,
             ["query"] = WebhookRequestCapture.Query(request.Query, config.ApiKeyHeader, redact: false),
             ["headers"] = WebhookRequestCapture.InputHeaders(request.Headers, config.ApiKeyHeader),
-            ["delivery_id"] = deliveryId,
+            ["delivery_id"] = deliveryId is null ? null : Clip(deliveryId, 256),
         });
         var record = Record(call, trigger, config, 202, null, null, requestId, executionId, null, deliveryId);
         var fired = new TriggerFired(requestId, trigger.TenantId, trigger.Environment, "webhook", trigger.Id, trigger.WorkflowId, executionId, payload,
@@ -243,12 +245,13 @@ internal sealed partial class WebhookReceiver(CommandHandler handler, WebhookSec
     /// <summary>The trigger and its secrets, read from the store (and cached); null when no webhook trigger has this id.</summary>
     private async Task<WebhookTarget?> LoadAsync(string triggerId, CancellationToken ct)
     {
+        var generation = cache.Generation;
         var (trigger, _) = await handler.LoadAsync(TriggerDecider.Instance, TriggerEventTypes.StreamFor(triggerId), ct).ConfigureAwait(false);
         if (!trigger.Exists || trigger.Deleted || trigger.Type != "webhook") return null;
         var target = cache.Create(trigger, WebhookConfig.From(trigger.Config).UsesSecret
             ? await secrets.UnexpiredAsync(triggerId, ct).ConfigureAwait(false)
             : []);
-        cache.Set(triggerId, target);
+        cache.Set(triggerId, target, generation);
         return target;
     }
 
@@ -294,7 +297,8 @@ internal sealed partial class WebhookReceiver(CommandHandler handler, WebhookSec
         var limit = options.MaxBodyBytes;
         if (http.Request.ContentLength > limit) return null;
         if (http.Features.Get<IHttpMaxRequestBodySizeFeature>() is { IsReadOnly: false } size) size.MaxRequestBodySize = limit + 1L;
-        using var buffer = new MemoryStream(http.Request.ContentLength is > 0 and var n ? (int)n : 1024);
+        // Grown while reading: a declared Content-Length reserves nothing before the bytes arrive.
+        using var buffer = new MemoryStream(http.Request.ContentLength is > 0 and var n ? (int)Math.Min(n, 16 * 1024) : 1024);
         var chunk = new byte[16 * 1024];
         try
         {
@@ -326,6 +330,12 @@ internal sealed partial class WebhookReceiver(CommandHandler handler, WebhookSec
         }
 
         var type = request.ContentType ?? "";
+        if (type.Contains("json", StringComparison.OrdinalIgnoreCase) && !System.Text.Unicode.Utf8.IsValid(body))
+        {
+            error = "The body is declared JSON but is not valid UTF-8.";
+            return false;
+        }
+
         if (type.Length == 0 || type.Contains("json", StringComparison.OrdinalIgnoreCase))
         {
             try
@@ -359,12 +369,17 @@ internal sealed partial class WebhookReceiver(CommandHandler handler, WebhookSec
 
     private static readonly JsonElement EmptyObject = JsonDocument.Parse("{}").RootElement.Clone();
 
-    /// <summary>The sender's delivery id, which makes a redelivery a duplicate: <c>webhook-id</c> (Standard Webhooks, signed),
-    /// <c>X-GitHub-Delivery</c>, or <c>Idempotency-Key</c>; at most 256 characters (longer ones are not used).</summary>
-    private static string? DeliveryId(HttpRequest request)
+    /// <summary>The sender's delivery id, which makes a redelivery a duplicate: with Standard Webhooks only the signed
+    /// <c>webhook-id</c> (an unsigned header could be changed by whoever replays a captured request); otherwise
+    /// <c>X-GitHub-Delivery</c>, else <c>Idempotency-Key</c>, else <c>webhook-id</c>. Any length the signature check accepts is
+    /// used whole (the request id is a hash of it); the log keeps its first 256 characters.</summary>
+    private static string? DeliveryId(HttpRequest request, WebhookConfig config)
     {
-        foreach (var name in new[] { WebhookSignatures.StandardId, "X-GitHub-Delivery", "Idempotency-Key" })
-            if (request.Headers[name].ToString() is { Length: > 0 and <= 256 } id) return id;
+        string[] names = config is { AuthType: "hmac", HmacScheme: "standard" }
+            ? [WebhookSignatures.StandardId]
+            : ["X-GitHub-Delivery", "Idempotency-Key", WebhookSignatures.StandardId];
+        foreach (var name in names)
+            if (request.Headers[name].ToString() is { Length: > 0 and <= WebhookSignatures.MaxHeaderLength } id) return id;
         return null;
     }
 
@@ -404,7 +419,8 @@ internal sealed partial class WebhookReceiver(CommandHandler handler, WebhookSec
             Clip(request.Path.Value ?? "", 512), WebhookRequestCapture.Query(request.Query, config.ApiKeyHeader, redact: true),
             WebhookRequestCapture.LogHeaders(request.Headers, config.ApiKeyHeader), body, encoding, call.Body.Length, truncated, status, reason, detail,
             Math.Round(Stopwatch.GetElapsedTime(call.Started).TotalMilliseconds, 3), call.Http.Connection.RemoteIpAddress?.ToString(),
-            Clip(request.Headers.UserAgent.ToString(), 512) is { Length: > 0 } ua ? ua : null, deliveryId, executionId, duplicateOf, call.ReceivedAt);
+            Clip(request.Headers.UserAgent.ToString(), 512) is { Length: > 0 } ua ? ua : null, deliveryId is null ? null : Clip(deliveryId, 256), executionId,
+            duplicateOf, call.ReceivedAt);
     }
 
     private static EventMetadata Metadata(TriggerState trigger, string requestId) =>
