@@ -28,8 +28,8 @@ internal static class WebhookEndpoints
             "in allowed_origins (a request without Origin is refused when the list is set); 413 body over Triggers:Webhooks:MaxBodyBytes; 401 " +
             "auth (api_key header, Bearer token, or HMAC-SHA256 of the raw body: hmac_scheme standard = webhook-id/webhook-timestamp/" +
             "webhook-signature v1,<base64> within ±300 s, github = X-Hub-Signature-256: sha256=<hex>, plain = X-Signature: sha256=<hex>); 429 " +
-            "rate limit per trigger (Retry-After); 400 malformed JSON body. A repeated delivery id (webhook-id, X-GitHub-Delivery or " +
-            "Idempotency-Key) answers the first execution_id and starts nothing. Every request to an existing trigger is recorded in its " +
+            "rate limit per trigger (Retry-After); 400 malformed JSON body. A repeated delivery id (standard: the signed webhook-id; " +
+            "otherwise X-GitHub-Delivery, else Idempotency-Key) answers the first execution_id and starts nothing. Every request to an existing trigger is recorded in its " +
             "webhook log. Any content type is taken (JSON parsed, forms as an object of fields, any other body as a string — base64 when " +
             "not UTF-8). Any method the trigger's config allows works alike; OPTIONS with Origin answers CORS preflights.";
         endpoints.MapPost(receiver, (HttpContext http, string triggerId, WebhookReceiver webhooks) => webhooks.HandleAsync(http, triggerId))
