@@ -27,4 +27,16 @@ internal static class TriggerMetrics
 
     public static readonly Histogram<double> WebhookVerification = Meter.CreateHistogram<double>("webhook_verification_duration", unit: "s",
         description: "Time to check a webhook request's credentials (secret look-up and signature), by auth_type.");
+
+    public static readonly Counter<long> ScheduleSlotsFired = Meter.CreateCounter<long>("schedule_slots_fired",
+        description: "Schedule slots fired, by kind (on_time, catch_up, buffered, run_now).");
+
+    public static readonly Counter<long> ScheduleSlotsSkipped = Meter.CreateCounter<long>("schedule_slots_skipped",
+        description: "Schedule slots not fired because the previous execution was still running (overlap policy).");
+
+    public static readonly Counter<long> ScheduleSlotsMissed = Meter.CreateCounter<long>("schedule_slots_missed",
+        description: "Schedule slots older than the catch-up window after downtime, recorded as missed.");
+
+    public static readonly Histogram<double> ScheduleFireLag = Meter.CreateHistogram<double>("schedule_fire_lag", unit: "s",
+        description: "From a slot's scheduled time to its firing.");
 }

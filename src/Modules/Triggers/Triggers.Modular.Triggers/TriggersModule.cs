@@ -56,6 +56,11 @@ public static class TriggersModuleRegistration
         services.AddSingleton(new BuildingBlocks.Web.OwnBodyLimit(WebhookUrls.RoutePrefix)); // the receiver reads within MaxBodyBytes
         services.AddScoped<WebhookReceiver>();
         services.AddProjection<WebhookLogProjection>();
+        var schedules = new Schedules.ScheduleOptions();
+        configuration.GetSection("Triggers:Schedules").Bind(schedules);
+        services.AddSingleton(schedules);
+        services.AddSingleton<Schedules.ScheduleRunner>();
+        services.AddHostedService(sp => sp.GetRequiredService<Schedules.ScheduleRunner>());
         services.AddSingleton<IMigrationSource>(TriggersProjection.Migrations);
         services.AddProjection<TriggersProjection>();
         services.AddEventProcessor<DefinitionTriggerSync>();
