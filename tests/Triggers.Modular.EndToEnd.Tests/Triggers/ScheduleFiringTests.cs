@@ -80,4 +80,58 @@ public sealed class ScheduleFiringTests
             l => l["items"]!.AsArray().Count >= fired.Count, $"{fired.Count} scheduled executions");
         Assert.Equal(fired.Select(f => Str(f["execution_id"])).Order(), Ids(executions).Order());
     }
+
+    [Fact]
+    public async Task Given_a_schedule_When_paused_resumed_and_run_now_Then_nothing_fires_while_paused_and_get_shows_state_next_last_and_count()
+    {
+        await using var host = await ApiHost.StartAsync(StoreKind.Sqlite, new() { ["Triggers:Schedules:PollSeconds"] = "0.1" });
+        var client = await host.ClientAsync("acme", "dev", Permissions.WorkflowsRead, Permissions.WorkflowsWrite, Permissions.WorkflowsExecute);
+        var workflow = await CreateDefinitionAsync(client, SetStep);
+        var created = await (await client.PostJsonAsync("/api/v1/triggers", new
+        {
+            WorkflowId = workflow, Name = "tick", Type = "schedule", Enabled = true, Config = new { CronExpression = "* * * * * *" },
+        })).JsonAsync();
+        var trigger = Str(created["id"]);
+        var pause = await (await client.PostAsync(Url($"/api/v1/triggers/{trigger}/pause"), null)).JsonAsync();
+        Assert.Equal("paused", Str(pause["schedule"]!["state"]));
+        Assert.Null(pause["schedule"]!["next_run_at"]);
+        var firedBeforePause = (await SlotEventsAsync(host, trigger)).Count;
+
+        await Task.Delay(2500); // two slots pass while paused
+        Assert.Equal(firedBeforePause, (await SlotEventsAsync(host, trigger)).Count);
+
+        var run = await client.PostAsync(Url($"/api/v1/triggers/{trigger}/run"), null);
+        Assert.Equal(HttpStatusCode.Accepted, run.StatusCode);
+        var runNow = Str((await run.JsonAsync())["execution_id"]);
+        await EventuallyAsync(async () => (await client.GetAsync(Url($"{ExecutionsRoute}/{runNow}"))).StatusCode, s => s == HttpStatusCode.OK,
+            "the run-now execution");
+        Assert.Equal("schedule", Str((await WaitForStatusAsync(client, runNow, "completed"))["trigger_type"]));
+
+        var resumed = await (await client.PostAsync(Url($"/api/v1/triggers/{trigger}/resume"), null)).JsonAsync();
+        Assert.Equal("active", Str(resumed["schedule"]!["state"]));
+        await EventuallyAsync(() => SlotEventsAsync(host, trigger), e => e.Count(x => !x.Data.Contains("run_now", StringComparison.Ordinal)) > firedBeforePause,
+            "a slot after resuming");
+        var got = await (await client.GetAsync(Url($"/api/v1/triggers/{trigger}"))).JsonAsync();
+        var view = got["schedule"]!;
+        Assert.Equal("active", Str(view["state"]));
+        Assert.True(view["run_count"]!.GetValue<long>() >= firedBeforePause + 2, view.ToJsonString());
+        Assert.True(Time(view["next_run_at"]) > Time(view["last_run_at"]) - TimeSpan.FromSeconds(1), view.ToJsonString());
+        var fired = (await SlotEventsAsync(host, trigger)).Select(e => JsonNode.Parse(e.Data)!).ToList();
+        Assert.DoesNotContain(fired, f => Str(f["kind"]) == "catch_up"); // the paused slots were not caught up
+        Assert.Equal(HttpStatusCode.OK, (await client.PostAsync(Url($"/api/v1/triggers/{trigger}/disable"), null)).StatusCode);
+        await (await client.PostAsync(Url($"/api/v1/triggers/{trigger}/run"), null)).ProblemAsync(409, "trigger-disabled");
+        Assert.Equal("disabled", Str((await (await client.GetAsync(Url($"/api/v1/triggers/{trigger}"))).JsonAsync())["schedule"]!["state"]));
+    }
+
+    [Fact]
+    public async Task Given_an_event_trigger_When_paused_or_run_Then_409_not_a_schedule()
+    {
+        await using var host = await ApiHost.StartAsync(StoreKind.Sqlite);
+        var client = await host.ClientAsync("acme", "dev", Permissions.WorkflowsRead, Permissions.WorkflowsWrite, Permissions.WorkflowsExecute);
+        var workflow = await CreateDefinitionAsync(client, SetStep);
+        var created = await (await client.PostJsonAsync("/api/v1/triggers",
+            new { WorkflowId = workflow, Name = "ev", Type = "event", Config = new { EventName = "a.b" } })).JsonAsync();
+        foreach (var verb in new[] { "pause", "resume", "run" })
+            await (await client.PostAsync(Url($"/api/v1/triggers/{Str(created["id"])}/{verb}"), null)).ProblemAsync(409, "not-a-schedule");
+    }
 }

@@ -73,6 +73,27 @@ internal static class TriggerEndpoints
             .WithName("DeleteTrigger").WithSummary("Delete a trigger (its history stays in the audit log). " + DefinitionOwned)
             .ProducesProblem(StatusCodes.Status404NotFound).ProducesProblem(StatusCodes.Status409Conflict);
 
+        foreach (var (verb, pause) in new[] { ("pause", true), ("resume", false) })
+        {
+            group.MapPost($"/{{id}}/{verb}", async (string id, TriggersMediator mediator, CancellationToken ct) =>
+                    TypedResults.Ok(await mediator.Send(new SetSchedulePaused(id, pause), ct)))
+                .RequireAuthorization(Permissions.WorkflowsWrite).AcceptsIdempotencyKey()
+                .WithName(pause ? "PauseSchedule" : "ResumeSchedule")
+                .WithSummary(pause
+                    ? "Pause a schedule trigger: its slots pass unfired (and are not caught up on resume). 409 for other trigger types."
+                    : "Resume a paused schedule trigger: it fires again from its next slot. 409 for other trigger types.")
+                .ProducesProblem(StatusCodes.Status404NotFound).ProducesProblem(StatusCodes.Status409Conflict);
+        }
+
+        group.MapPost("/{id}/run", async (string id, TriggersMediator mediator, CancellationToken ct) =>
+                TypedResults.Accepted((string?)null, await mediator.Send(new RunScheduleNow(id), ct)))
+            .RequireAuthorization(Permissions.WorkflowsExecute).AcceptsIdempotencyKey()
+            .WithName("RunScheduleNow")
+            .WithSummary("Run a schedule trigger now, outside its cadence → 202 { trigger_id, execution_id }; the execution starts a moment " +
+                "later, recorded in the schedule's history (kind run_now). 409 for a disabled trigger or another trigger type.")
+            .Produces<ScheduleRunStarted>(StatusCodes.Status202Accepted)
+            .ProducesProblem(StatusCodes.Status404NotFound).ProducesProblem(StatusCodes.Status409Conflict);
+
         foreach (var (verb, enable) in new[] { ("enable", true), ("disable", false) })
         {
             group.MapPost($"/{{id}}/{verb}", async (string id, TriggersMediator mediator, CancellationToken ct) =>

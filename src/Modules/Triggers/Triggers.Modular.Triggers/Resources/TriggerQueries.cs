@@ -31,11 +31,15 @@ internal sealed class ListTriggersValidator : AbstractValidator<ListTriggers>
     }
 }
 
-internal sealed class TriggerQueryHandler(CommandHandler handler, IStoreDatabase database, RequestContext context, Webhooks.WebhookUrls urls)
+internal sealed class TriggerQueryHandler(CommandHandler handler, IStoreDatabase database, RequestContext context, Webhooks.WebhookUrls urls,
+    TimeProvider clock)
     : IQueryHandler<GetTrigger, TriggerDto>, IQueryHandler<ListTriggers, TriggerPage>
 {
-    public async ValueTask<TriggerDto> Handle(GetTrigger query, CancellationToken cancellationToken) =>
-        (await handler.LoadOwnedAsync(context.RequireTenant(), query.Id, cancellationToken).ConfigureAwait(false)).ToDto(urls);
+    public async ValueTask<TriggerDto> Handle(GetTrigger query, CancellationToken cancellationToken)
+    {
+        var trigger = await handler.LoadOwnedAsync(context.RequireTenant(), query.Id, cancellationToken).ConfigureAwait(false);
+        return trigger.ToDto(urls) with { Schedule = await ScheduleViews.ForAsync(handler, trigger, clock, cancellationToken).ConfigureAwait(false) };
+    }
 
     public async ValueTask<TriggerPage> Handle(ListTriggers query, CancellationToken cancellationToken)
     {

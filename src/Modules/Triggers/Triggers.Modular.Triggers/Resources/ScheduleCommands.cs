@@ -1,0 +1,82 @@
+using Mediator;
+using Triggers.Modular.BuildingBlocks.Aggregates;
+using Triggers.Modular.BuildingBlocks.Errors;
+using Triggers.Modular.BuildingBlocks.Ids;
+using Triggers.Modular.BuildingBlocks.Mediation;
+using Triggers.Modular.Triggers.Contracts;
+using Triggers.Modular.Triggers.Domain;
+using Triggers.Modular.Triggers.Schedules;
+
+namespace Triggers.Modular.Triggers.Resources;
+
+/// <summary>Pauses or resumes a schedule trigger: paused, its slots pass unfired and are not caught up after resuming.
+/// Doing it twice is a no-op.</summary>
+internal sealed record SetSchedulePaused(string Id, bool Paused) : ICommand<TriggerDto>, ITenantScoped, IIdempotentCommand;
+
+/// <summary>Runs a schedule trigger now, outside its cadence → the execution id (202).</summary>
+internal sealed record RunScheduleNow(string Id) : ICommand<ScheduleRunStarted>, ITenantScoped, IIdempotentCommand;
+
+internal sealed record ScheduleRunStarted(string TriggerId, string ExecutionId);
+
+/// <summary>What <c>GET /api/v1/triggers/{id}</c> shows of a schedule (SPEC §4): <see cref="State"/> <c>active</c>,
+/// <c>paused</c> or <c>disabled</c>; <see cref="NextRunAt"/> the next slot (null while paused or disabled).</summary>
+internal sealed record ScheduleView(string State, DateTimeOffset? NextRunAt, DateTimeOffset? LastRunAt, long RunCount);
+
+internal static class ScheduleViews
+{
+    public static async Task<ScheduleView?> ForAsync(CommandHandler handler, TriggerState trigger, TimeProvider clock, CancellationToken cancellationToken)
+    {
+        if (trigger.Type != "schedule") return null;
+        var (state, _) = await handler.LoadAsync(ScheduleDecider.Instance, ScheduleEventTypes.StreamFor(trigger.Id), cancellationToken).ConfigureAwait(false);
+        var view = trigger.Config;
+        var cron = view.TryGetProperty("cron_expression", out var c) ? c.GetString() : null;
+        var zone = view.TryGetProperty("timezone", out var z) ? z.GetString() : null;
+        DateTimeOffset? next = null;
+        if (trigger.Enabled && !state.Paused && !string.IsNullOrWhiteSpace(cron))
+        {
+            var from = state.Cursor is { } cursor && cursor > trigger.UpdatedAt ? cursor : trigger.UpdatedAt;
+            var now = clock.GetUtcNow();
+            next = CronSchedule.Parse(cron, zone).NextAfter(from > now ? from : now.AddTicks(-1));
+        }
+
+        return new ScheduleView(!trigger.Enabled ? "disabled" : state.Paused ? "paused" : "active", next, state.LastRunAt, state.RunCount);
+    }
+}
+
+internal sealed class ScheduleCommandsHandler(CommandHandler handler, RequestContext context, TimeProvider clock, Webhooks.WebhookUrls urls)
+    : ICommandHandler<SetSchedulePaused, TriggerDto>, ICommandHandler<RunScheduleNow, ScheduleRunStarted>
+{
+    public async ValueTask<TriggerDto> Handle(SetSchedulePaused command, CancellationToken cancellationToken)
+    {
+        var (scope, trigger) = await LoadScheduleAsync(command.Id, cancellationToken).ConfigureAwait(false);
+        var target = new ScheduleTarget(trigger.Id, scope.TenantId, scope.Environment, trigger.WorkflowId);
+        ScheduleCommand change = command.Paused ? new ScheduleCommand.Pause(target, clock.GetUtcNow()) : new ScheduleCommand.Resume(target, clock.GetUtcNow());
+        await handler.HandleAsync(ScheduleDecider.Instance, ScheduleEventTypes.StreamFor(trigger.Id), change, context.ToMetadata(), maxAttempts: 3,
+            cancellationToken: cancellationToken).ConfigureAwait(false);
+        return trigger.ToDto(urls) with { Schedule = await ScheduleViews.ForAsync(handler, trigger, clock, cancellationToken).ConfigureAwait(false) };
+    }
+
+    public async ValueTask<ScheduleRunStarted> Handle(RunScheduleNow command, CancellationToken cancellationToken)
+    {
+        var (scope, trigger) = await LoadScheduleAsync(command.Id, cancellationToken).ConfigureAwait(false);
+        if (!trigger.Enabled)
+            throw new ConflictException($"Trigger '{trigger.Id}' is disabled; enable it to run it.", "trigger-disabled");
+        // With an Idempotency-Key the execution id follows from it: a retried run finds its own execution.
+        var executionId = context.IdempotencyKey is { } key
+            ? PrefixedId.From("exec", DeterministicId.Create($"{scope.TenantId}/{scope.Environment}/{key}/RunScheduleNow/{trigger.Id}"))
+            : PrefixedId.New("exec", clock);
+        await handler.HandleAsync(ScheduleDecider.Instance, ScheduleEventTypes.StreamFor(trigger.Id),
+            new ScheduleCommand.RunNow(new ScheduleTarget(trigger.Id, scope.TenantId, scope.Environment, trigger.WorkflowId), executionId, clock.GetUtcNow()),
+            context.ToMetadata(), maxAttempts: 3, cancellationToken: cancellationToken).ConfigureAwait(false);
+        return new ScheduleRunStarted(trigger.Id, executionId);
+    }
+
+    private async Task<(TenantScope Scope, TriggerState Trigger)> LoadScheduleAsync(string id, CancellationToken cancellationToken)
+    {
+        var scope = context.RequireTenant();
+        var trigger = await handler.LoadOwnedAsync(scope, id, cancellationToken).ConfigureAwait(false);
+        if (trigger.Type != "schedule")
+            throw new ConflictException($"Trigger '{trigger.Id}' is a {trigger.Type} trigger; pause, resume and run apply to schedule triggers.", "not-a-schedule");
+        return (scope, trigger);
+    }
+}
