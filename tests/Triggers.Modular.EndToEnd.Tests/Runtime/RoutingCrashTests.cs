@@ -13,9 +13,9 @@ namespace Triggers.Modular.EndToEnd.Tests.Runtime;
 
 /// <summary>
 /// Routing survives <c>kill -9</c> between acceptance and dispatch (issue 6): the real host runs as its own process; two
-/// workflows listen to one event name; batches of events are accepted and the host is killed right after a 202, while
-/// the dispatcher is still behind (the test proves, from the store, that accepted events were left unrouted at the
-/// kill). After a restart on the same store every accepted event is routed once — two firings each — and each firing
+/// workflows listen to one event name; batches of events are accepted (the last four at once) and the host is killed right
+/// after their 202s, while the dispatcher is still behind (the test proves, from the store, that accepted events were left
+/// unrouted at the kill). After a restart on the same store every accepted event is routed once — two firings each — and each firing
 /// started exactly one execution, which completed.
 /// </summary>
 public sealed class RoutingCrashTests(ITestOutputHelper output) : IAsyncLifetime
@@ -64,8 +64,10 @@ public sealed class RoutingCrashTests(ITestOutputHelper output) : IAsyncLifetime
             await WaitUntilAsync(async () => await RoutableTriggersAsync(store) == workflows.Length, TimeSpan.FromSeconds(30),
                 () => Task.FromResult("the triggers never became routable\n" + Tail(_host.Output)), pollMs: 200);
 
-            // Bursts of 100, the last one answered just before the kill: its events cannot all have been routed yet.
-            for (var burst = 0; burst < 3; burst++) accepted.AddRange(await SendBatchAsync(client, 100));
+            // Bursts of 100, then four at once, answered just before the kill: 400 events accepted within a few milliseconds
+            // cannot all have been routed yet (a single last batch sometimes was, on a quiet machine).
+            for (var burst = 0; burst < 2; burst++) accepted.AddRange(await SendBatchAsync(client, 100));
+            foreach (var batch in await Task.WhenAll(Enumerable.Range(0, 4).Select(_ => SendBatchAsync(client, 100)))) accepted.AddRange(batch);
             _host.Kill();
             output.WriteLine($"{store}: killed after {accepted.Count} accepted events; {workflows.Length} workflows listen");
         }

@@ -69,9 +69,10 @@ public sealed class WebhookCrashTests(ITestOutputHelper output) : IAsyncLifetime
             (url, secret) = await CreateWebhookAsync(client, workflow);
 
             using var anonymous = new HttpClient { BaseAddress = new Uri(_host.Url), Timeout = TimeSpan.FromSeconds(30) };
+            // Three bursts, the last with 64 requests in flight at once, so that many 202s arrive together just before the kill.
             for (var burst = 0; burst < 3; burst++)
             {
-                var results = await ForEachAsync(Enumerable.Range(burst * 100, 100), 32, async n =>
+                var results = await ForEachAsync(Enumerable.Range(burst * 100, 100), burst == 2 ? 64 : 32, async n =>
                 {
                     var id = $"msg_crash_{n}";
                     return (id, await SendAsync(anonymous, url, secret, id, n));
