@@ -66,6 +66,17 @@ public sealed class SqliteStoreDatabase : IStoreDatabase
     {
         var connection = new SqliteConnection(_connectionString);
         await connection.OpenAsync(cancellationToken).ConfigureAwait(false);
+        // A pooled connection can come back with a transaction still open: a command cancelled through sqlite3_interrupt can
+        // interrupt the ROLLBACK its transaction's disposal issues, too. Whatever it held was abandoned by its owner; end it,
+        // or this caller's BEGIN fails with "cannot start a transaction within a transaction" (seen in the randomized
+        // contract test with restarting subscribers).
+        if (SQLitePCL.raw.sqlite3_get_autocommit(connection.Handle) == 0)
+        {
+            await using var rollback = connection.CreateCommand();
+            rollback.CommandText = "ROLLBACK";
+            await rollback.ExecuteNonQueryAsync(CancellationToken.None).ConfigureAwait(false);
+        }
+
         await using var command = connection.CreateCommand();
         command.CommandText = _pragmas;
         await command.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
