@@ -565,30 +565,9 @@ internal sealed class EventsBench(BenchOptions o, List<EventsPhase> phases, Dict
                 Encoding.UTF8, "application/json"),
         };
         request.Headers.Authorization = new AuthenticationHeaderValue("Bearer", key);
-        try
-        {
-            using var response = await client.SendAsync(request);
-            var body = await response.Content.ReadAsStringAsync();
-            if (response.StatusCode == HttpStatusCode.Accepted && JsonNode.Parse(body)?["event_id"]?.GetValue<string>() is { } id)
-            {
-                sent.Add(new Sent(id, Stopwatch.GetTimestamp()));
-                return 1;
-            }
-
-            var type = HttpBench.ProblemType(body);
-            errors.Add($"{(int)response.StatusCode} {type}", type.Length > 0 ? null : body);
-            return 0;
-        }
-        catch (HttpRequestException ex)
-        {
-            errors.Add(ex.HttpRequestError.ToString(), ex.Message);
-            return 0;
-        }
-        catch (TaskCanceledException ex)
-        {
-            errors.Add("timeout", ex.Message);
-            return 0;
-        }
+        if (await HttpBench.AcceptedIdAsync(client, request, "event_id", errors) is not { } id) return 0;
+        sent.Add(new Sent(id, Stopwatch.GetTimestamp()));
+        return 1;
     }
 
     /// <summary>One client per loop; an operation is one batch of <see cref="BatchSize"/> events, counting the accepted ones.</summary>

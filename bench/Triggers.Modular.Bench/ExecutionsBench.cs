@@ -668,31 +668,9 @@ internal sealed class ExecutionsBench(BenchOptions o, List<ExecutionsThroughput>
                 Content = new StringContent(string.Create(CultureInfo.InvariantCulture, $$$"""{"trigger_data":{"n":{{{n}}}}}"""), Encoding.UTF8, "application/json"),
             };
             request.Headers.Authorization = new AuthenticationHeaderValue("Bearer", key);
-            try
-            {
-                using var response = await client.SendAsync(request);
-                var body = await response.Content.ReadAsStringAsync();
-                if (response.StatusCode == HttpStatusCode.Accepted
-                    && JsonNode.Parse(body)?["execution_id"]?.GetValue<string>() is { } id)
-                {
-                    ids.Add(id);
-                    return 1;
-                }
-
-                var type = HttpBench.ProblemType(body);
-                errors.Add($"{(int)response.StatusCode} {type}", type.Length > 0 ? null : body);
-                return 0;
-            }
-            catch (HttpRequestException ex)
-            {
-                errors.Add(ex.HttpRequestError.ToString(), ex.Message);
-                return 0;
-            }
-            catch (TaskCanceledException ex)
-            {
-                errors.Add("timeout", ex.Message);
-                return 0;
-            }
+            if (await HttpBench.AcceptedIdAsync(client, request, "execution_id", errors) is not { } id) return 0;
+            ids.Add(id);
+            return 1;
         }, () =>
         {
             client.Dispose();
@@ -737,30 +715,9 @@ internal sealed class ExecutionsBench(BenchOptions o, List<ExecutionsThroughput>
                 request.Headers.Add("webhook-id", id);
                 request.Headers.Add("webhook-timestamp", timestamp);
                 request.Headers.Add("webhook-signature", "v1," + signature);
-                try
-                {
-                    using var response = await sender.SendAsync(request);
-                    var answer = await response.Content.ReadAsStringAsync();
-                    if (response.StatusCode == HttpStatusCode.Accepted && JsonNode.Parse(answer)?["execution_id"]?.GetValue<string>() is { } execution)
-                    {
-                        ids.Add(execution);
-                        return 1;
-                    }
-
-                    var type = HttpBench.ProblemType(answer);
-                    errors.Add($"{(int)response.StatusCode} {type}", type.Length > 0 ? null : answer);
-                    return 0;
-                }
-                catch (HttpRequestException ex)
-                {
-                    errors.Add(ex.HttpRequestError.ToString(), ex.Message);
-                    return 0;
-                }
-                catch (TaskCanceledException ex)
-                {
-                    errors.Add("timeout", ex.Message);
-                    return 0;
-                }
+                if (await HttpBench.AcceptedIdAsync(sender, request, "execution_id", errors) is not { } execution) return 0;
+                ids.Add(execution);
+                return 1;
             }, () =>
             {
                 sender.Dispose();

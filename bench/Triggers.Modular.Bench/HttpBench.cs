@@ -430,6 +430,31 @@ internal sealed class HttpBench(BenchOptions o, List<PhaseResult> results, Dicti
         }
     }
 
+    /// <summary>Sends <paramref name="request"/> and returns <paramref name="idField"/> of a 202 answer; any other answer,
+    /// a transport error or a timeout is counted in <paramref name="errors"/> (by status and problem type) and gives null.</summary>
+    internal static async Task<string?> AcceptedIdAsync(HttpClient client, HttpRequestMessage request, string idField, ErrorKinds errors)
+    {
+        try
+        {
+            using var response = await client.SendAsync(request);
+            var body = await response.Content.ReadAsStringAsync();
+            if (response.StatusCode == HttpStatusCode.Accepted && JsonNode.Parse(body)?[idField]?.GetValue<string>() is { } id) return id;
+            var type = ProblemType(body);
+            errors.Add($"{(int)response.StatusCode} {type}", type.Length > 0 ? null : body);
+            return null;
+        }
+        catch (HttpRequestException ex)
+        {
+            errors.Add(ex.HttpRequestError.ToString(), ex.Message);
+            return null;
+        }
+        catch (TaskCanceledException ex)
+        {
+            errors.Add("timeout", ex.Message);
+            return null;
+        }
+    }
+
     internal static string ProblemType(string body)
     {
         try

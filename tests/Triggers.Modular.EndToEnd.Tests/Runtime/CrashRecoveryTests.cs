@@ -17,9 +17,8 @@ public sealed class CrashRecoveryTests(ITestOutputHelper output) : IAsyncLifetim
     private const int Executions = 20;
     private static readonly string[] Steps = ["s1", "s2", "s3"];
 
-    private readonly string _folder = Path.Combine(Path.GetTempPath(), "tm-e2e-crash", Guid.NewGuid().ToString("N"));
     private TargetServer _target = null!;
-    private TestPostgres.TestDatabase? _pg;
+    private ProcessStore? _store;
     private HostProcess? _host;
 
     public enum Scenario
@@ -51,16 +50,7 @@ public sealed class CrashRecoveryTests(ITestOutputHelper output) : IAsyncLifetim
         }
 
         await _target.DisposeAsync();
-        if (_pg is not null) await _pg.DisposeAsync();
-        SqliteConnection.ClearAllPools();
-        try
-        {
-            if (Directory.Exists(_folder)) Directory.Delete(_folder, recursive: true);
-        }
-        catch (IOException)
-        {
-            // best effort
-        }
+        if (_store is not null) await _store.DisposeAsync();
     }
 
     [Theory]
@@ -189,26 +179,13 @@ public sealed class CrashRecoveryTests(ITestOutputHelper output) : IAsyncLifetim
 
     private async Task<Dictionary<string, string>> EnvironmentAsync(StoreKind store)
     {
-        var environment = new Dictionary<string, string>(StringComparer.Ordinal)
+        _store = await ProcessStore.CreateAsync(store, "tm-e2e-crash");
+        return _store.Environment(new()
         {
             ["Executions__Http__AllowedNetworks__0"] = "127.0.0.1/32",
             ["Executions__Runtime__PollIntervalSeconds"] = "0.2",
             ["Executions__Runtime__LeaseGraceSeconds"] = "1",
-        };
-        if (store == StoreKind.Postgres)
-        {
-            _pg = await TestPostgres.CreateDatabaseAsync();
-            environment["EventStore__Provider"] = "postgres";
-            environment["EventStore__Postgres__ConnectionString"] = _pg.ConnectionString;
-        }
-        else
-        {
-            Directory.CreateDirectory(_folder);
-            environment["EventStore__Provider"] = "sqlite";
-            environment["EventStore__Sqlite__Path"] = Path.Combine(_folder, "store.db");
-        }
-
-        return environment;
+        });
     }
 
     /// <summary>Three http steps in order, each bounded by 3 s (so a dead worker's lease ends 3 s + grace after it began).</summary>
@@ -249,9 +226,5 @@ public sealed class CrashRecoveryTests(ITestOutputHelper output) : IAsyncLifetim
         }.ToJsonString();
     }
 
-    private static string Tail(HostProcess? host)
-    {
-        var output = host?.Output ?? "";
-        return output.Length <= 6000 ? output : output[^6000..];
-    }
+    private static string Tail(HostProcess? host) => host?.OutputTail(6000) ?? "";
 }

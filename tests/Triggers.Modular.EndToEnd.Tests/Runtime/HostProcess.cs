@@ -39,6 +39,13 @@ internal sealed partial class HostProcess : IDisposable
         }
     }
 
+    /// <summary>The last <paramref name="chars"/> characters of <see cref="Output"/>.</summary>
+    public string OutputTail(int chars = 4000)
+    {
+        var output = Output;
+        return output.Length <= chars ? output : output[^chars..];
+    }
+
     public bool HasExited => _process.HasExited;
 
     public static async Task<HostProcess> StartAsync(IReadOnlyDictionary<string, string> environment)

@@ -4,8 +4,6 @@ using System.Net;
 using System.Text;
 using System.Text.Json.Nodes;
 using Dapper;
-using Microsoft.Data.Sqlite;
-using Npgsql;
 using Triggers.Modular.BuildingBlocks.Tests.Support;
 using Xunit.Abstractions;
 using static Triggers.Modular.EndToEnd.Tests.Runtime.ExecutionsApi;
@@ -20,8 +18,7 @@ namespace Triggers.Modular.EndToEnd.Tests.Runtime;
 /// </summary>
 public sealed class ScheduleCrashTests(ITestOutputHelper output) : IAsyncLifetime
 {
-    private readonly string _folder = Path.Combine(Path.GetTempPath(), "tm-e2e-schedule-crash", Guid.NewGuid().ToString("N"));
-    private TestPostgres.TestDatabase? _pg;
+    private ProcessStore? _store;
     private HostProcess? _host;
 
     public Task InitializeAsync() => Task.CompletedTask;
@@ -31,19 +28,10 @@ public sealed class ScheduleCrashTests(ITestOutputHelper output) : IAsyncLifetim
         if (_host is not null)
         {
             _host.Dispose();
-            output.WriteLine($"--- host output (tail) ---\n{(_host.Output.Length <= 4000 ? _host.Output : _host.Output[^4000..])}");
+            output.WriteLine($"--- host output (tail) ---\n{_host.OutputTail()}");
         }
 
-        if (_pg is not null) await _pg.DisposeAsync();
-        SqliteConnection.ClearAllPools();
-        try
-        {
-            if (Directory.Exists(_folder)) Directory.Delete(_folder, recursive: true);
-        }
-        catch (IOException)
-        {
-            // best effort
-        }
+        if (_store is not null) await _store.DisposeAsync();
     }
 
     [Theory]
@@ -51,7 +39,13 @@ public sealed class ScheduleCrashTests(ITestOutputHelper output) : IAsyncLifetim
     [InlineData(StoreKind.Postgres)]
     public async Task Given_a_schedule_every_second_When_the_host_is_killed_and_restarted_Then_every_slot_fired_once_the_downtime_as_catch_up(StoreKind store)
     {
-        var environment = await EnvironmentAsync(store);
+        _store = await ProcessStore.CreateAsync(store, "tm-e2e-schedule-crash");
+        var environment = _store.Environment(new()
+        {
+            ["Executions__Runtime__PollIntervalSeconds"] = "0.2",
+            ["Triggers__Schedules__PollSeconds"] = "0.2",
+            ["Triggers__Schedules__GraceSeconds"] = "1",
+        });
         _host = await HostProcess.StartAsync(environment);
         var token = _host.FirstRunToken ?? throw new InvalidOperationException("No first-run key was printed:\n" + _host.Output);
         string triggerId;
@@ -69,26 +63,26 @@ public sealed class ScheduleCrashTests(ITestOutputHelper output) : IAsyncLifetim
             var answer = await created.Content.ReadAsStringAsync();
             Assert.True(created.StatusCode == HttpStatusCode.Created, answer);
             triggerId = JsonNode.Parse(answer)!["id"]!.GetValue<string>();
-            await WaitUntilAsync(async () => (await FiredAsync(store)).Count >= 2, TimeSpan.FromSeconds(30),
+            await WaitUntilAsync(async () => (await FiredAsync()).Count >= 2, TimeSpan.FromSeconds(30),
                 () => Task.FromResult("the schedule never fired\n" + _host.Output), pollMs: 100);
         }
 
         _host.Kill();
         var killedAt = DateTimeOffset.UtcNow;
-        var atKill = await FiredAsync(store);
+        var atKill = await FiredAsync();
         await Task.Delay(TimeSpan.FromSeconds(3));
         _host.Dispose();
         var restartedAt = DateTimeOffset.UtcNow;
         _host = await HostProcess.StartAsync(environment);
-        await WaitUntilAsync(async () => (await FiredAsync(store)).Any(f => f.Kind == "on_time" && f.ScheduledAt > DateTimeOffset.UtcNow.AddSeconds(-2)),
+        await WaitUntilAsync(async () => (await FiredAsync()).Any(f => f.Kind == "on_time" && f.ScheduledAt > DateTimeOffset.UtcNow.AddSeconds(-2)),
             TimeSpan.FromSeconds(60), () => Task.FromResult("no slot fired on time after the restart\n" + _host.Output), pollMs: 200);
         // Stop the schedule (so that what is counted below is final) and let the fired slots' executions start.
         using (var client = _host.Client(token))
             Assert.Equal(HttpStatusCode.OK, (await client.PostAsync(new Uri($"/api/v1/triggers/{triggerId}/disable", UriKind.Relative), null)).StatusCode);
         await Task.Delay(500); // a round under way finishes
-        var fired = await FiredAsync(store);
-        await WaitUntilAsync(async () => (await StartedAsync(store)).Count >= fired.Count, TimeSpan.FromSeconds(30),
-            async () => $"{(await StartedAsync(store)).Count} of {fired.Count} executions started\n{_host.Output}", pollMs: 200);
+        var fired = await FiredAsync();
+        await WaitUntilAsync(async () => (await _store.StartedExecutionsAsync()).Count >= fired.Count, TimeSpan.FromSeconds(30),
+            async () => $"{(await _store.StartedExecutionsAsync()).Count} of {fired.Count} executions started\n{_host.Output}", pollMs: 200);
 
         output.WriteLine($"{store}: {atKill.Count} slots fired before the kill, {fired.Count} in all, {fired.Count(f => f.Kind == "catch_up")} as catch-up");
         Assert.Equal(fired.Count, fired.Select(f => f.Slot).Distinct().Count());
@@ -100,19 +94,19 @@ public sealed class ScheduleCrashTests(ITestOutputHelper output) : IAsyncLifetim
         Assert.All(downtime, f => Assert.True(f.FiredAt >= restartedAt, $"slot {f.Slot} fired at {f.FiredAt:O}, before the restart"));
         Assert.Equal("catch_up", downtime.MinBy(f => f.ScheduledAt)!.Kind); // ≥ 3 s late: past the 1 s grace
         Assert.All(downtime, f => Assert.DoesNotContain(atKill, a => a.Slot == f.Slot));
-        var started = await StartedAsync(store);
+        var started = await _store.StartedExecutionsAsync();
         Assert.Equal(fired.Select(f => f.ExecutionId).Order(), started.Keys.Order());
         Assert.All(started.Values, n => Assert.Equal(1, n));
     }
 
     private sealed record Fired(string Slot, DateTimeOffset ScheduledAt, string Kind, string ExecutionId, DateTimeOffset FiredAt);
 
-    private async Task<List<Fired>> FiredAsync(StoreKind store)
+    private async Task<List<Fired>> FiredAsync()
     {
-        await using var c = await OpenAsync(store);
+        await using var c = await _store!.OpenAsync();
         try
         {
-            var rows = await c.QueryAsync<string>($"SELECT data FROM {Events(store)} WHERE type = 'triggers.schedule_slot_fired'");
+            var rows = await c.QueryAsync<string>($"SELECT data FROM {_store.Events} WHERE type = 'triggers.schedule_slot_fired'");
             return [.. rows.Select(r => JsonNode.Parse(r)).Select(d => new Fired(d!["slot"]!.GetValue<string>(),
                 DateTimeOffset.Parse(d["scheduled_at"]!.GetValue<string>(), CultureInfo.InvariantCulture), d["kind"]!.GetValue<string>(),
                 d["execution_id"]!.GetValue<string>(), DateTimeOffset.Parse(d["at"]!.GetValue<string>(), CultureInfo.InvariantCulture)))];
@@ -121,49 +115,5 @@ public sealed class ScheduleCrashTests(ITestOutputHelper output) : IAsyncLifetim
         {
             return []; // not migrated yet
         }
-    }
-
-    /// <summary>Execution id → how many <c>execution_started</c> its stream holds.</summary>
-    private async Task<Dictionary<string, long>> StartedAsync(StoreKind store)
-    {
-        await using var c = await OpenAsync(store);
-        var rows = await c.QueryAsync<(string Stream, long Count)>(
-            $"SELECT stream_name, COUNT(*) FROM {Events(store)} WHERE type = 'executions.execution_started' GROUP BY stream_name");
-        return rows.ToDictionary(r => r.Stream["execution-".Length..], r => r.Count, StringComparer.Ordinal);
-    }
-
-    private async Task<DbConnection> OpenAsync(StoreKind store)
-    {
-        DbConnection connection = store == StoreKind.Postgres
-            ? new NpgsqlConnection(_pg!.ConnectionString)
-            : new SqliteConnection(new SqliteConnectionStringBuilder { DataSource = Path.Combine(_folder, "store.db"), Mode = SqliteOpenMode.ReadOnly, Pooling = false }.ConnectionString);
-        await connection.OpenAsync();
-        return connection;
-    }
-
-    private static string Events(StoreKind store) => store == StoreKind.Postgres ? "event_store.events" : "es_events";
-
-    private async Task<Dictionary<string, string>> EnvironmentAsync(StoreKind store)
-    {
-        var environment = new Dictionary<string, string>(StringComparer.Ordinal)
-        {
-            ["Executions__Runtime__PollIntervalSeconds"] = "0.2",
-            ["Triggers__Schedules__PollSeconds"] = "0.2",
-            ["Triggers__Schedules__GraceSeconds"] = "1",
-        };
-        if (store == StoreKind.Postgres)
-        {
-            _pg = await TestPostgres.CreateDatabaseAsync();
-            environment["EventStore__Provider"] = "postgres";
-            environment["EventStore__Postgres__ConnectionString"] = _pg.ConnectionString;
-        }
-        else
-        {
-            Directory.CreateDirectory(_folder);
-            environment["EventStore__Provider"] = "sqlite";
-            environment["EventStore__Sqlite__Path"] = Path.Combine(_folder, "store.db");
-        }
-
-        return environment;
     }
 }

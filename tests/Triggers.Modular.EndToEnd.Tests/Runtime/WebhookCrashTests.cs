@@ -1,12 +1,9 @@
-using System.Data.Common;
 using System.Globalization;
 using System.Net;
 using System.Security.Cryptography;
 using System.Text;
 using System.Text.Json.Nodes;
 using Dapper;
-using Microsoft.Data.Sqlite;
-using Npgsql;
 using Triggers.Modular.BuildingBlocks.Tests.Support;
 using Xunit.Abstractions;
 using static Triggers.Modular.EndToEnd.Tests.Runtime.ExecutionsApi;
@@ -22,8 +19,7 @@ namespace Triggers.Modular.EndToEnd.Tests.Runtime;
 /// </summary>
 public sealed class WebhookCrashTests(ITestOutputHelper output) : IAsyncLifetime
 {
-    private readonly string _folder = Path.Combine(Path.GetTempPath(), "tm-e2e-webhook-crash", Guid.NewGuid().ToString("N"));
-    private TestPostgres.TestDatabase? _pg;
+    private ProcessStore? _store;
     private HostProcess? _host;
 
     public Task InitializeAsync() => Task.CompletedTask;
@@ -33,19 +29,10 @@ public sealed class WebhookCrashTests(ITestOutputHelper output) : IAsyncLifetime
         if (_host is not null)
         {
             _host.Dispose();
-            output.WriteLine($"--- host output (tail) ---\n{Tail(_host.Output)}");
+            output.WriteLine($"--- host output (tail) ---\n{_host.OutputTail()}");
         }
 
-        if (_pg is not null) await _pg.DisposeAsync();
-        SqliteConnection.ClearAllPools();
-        try
-        {
-            if (Directory.Exists(_folder)) Directory.Delete(_folder, recursive: true);
-        }
-        catch (IOException)
-        {
-            // best effort
-        }
+        if (_store is not null) await _store.DisposeAsync();
     }
 
     [Theory]
@@ -53,7 +40,8 @@ public sealed class WebhookCrashTests(ITestOutputHelper output) : IAsyncLifetime
     [InlineData(StoreKind.Postgres)]
     public async Task Given_acknowledged_webhook_requests_When_the_host_is_killed_right_after_a_202_and_restarted_Then_each_execution_runs_once(StoreKind store)
     {
-        var environment = await EnvironmentAsync(store);
+        _store = await ProcessStore.CreateAsync(store, "tm-e2e-webhook-crash");
+        var environment = _store.Environment(new() { ["Executions__Runtime__PollIntervalSeconds"] = "0.2" });
         _host = await HostProcess.StartAsync(environment);
         var token = _host.FirstRunToken ?? throw new InvalidOperationException("No first-run key was printed:\n" + _host.Output);
         var acknowledged = new Dictionary<string, string>(StringComparer.Ordinal); // webhook-id → execution id
@@ -83,25 +71,25 @@ public sealed class WebhookCrashTests(ITestOutputHelper output) : IAsyncLifetime
             _host.Kill();
         }
 
-        var requestsInStore = await CountAsync(store, "triggers.trigger_fired");
-        var startedAtKill = await CountAsync(store, "executions.execution_started");
+        var requestsInStore = await _store.CountAsync("triggers.trigger_fired");
+        var startedAtKill = await _store.CountAsync("executions.execution_started");
         output.WriteLine($"{store}: killed after {acknowledged.Count} 202s; {requestsInStore} fired in the store, {startedAtKill} started");
         Assert.True(requestsInStore >= acknowledged.Count, $"the store holds {requestsInStore} fired requests, fewer than the {acknowledged.Count} acknowledged");
         Assert.True(startedAtKill < requestsInStore, "every acknowledged request had started its execution at the kill: the scenario did not kill before the start");
 
         _host.Dispose();
         _host = await HostProcess.StartAsync(environment);
-        await WaitUntilAsync(async () => await CompletedAsync(store) == requestsInStore, TimeSpan.FromSeconds(90),
-            async () => $"completed {await CompletedAsync(store)} of {requestsInStore}\n{Tail(_host.Output)}", pollMs: 500);
+        await WaitUntilAsync(async () => await CompletedAsync() == requestsInStore, TimeSpan.FromSeconds(90),
+            async () => $"completed {await CompletedAsync()} of {requestsInStore}\n{_host.OutputTail()}", pollMs: 500);
 
         // A redelivery after the restart: the first execution's id, nothing new.
         using (var anonymous = new HttpClient { BaseAddress = new Uri(_host.Url), Timeout = TimeSpan.FromSeconds(30) })
             Assert.Equal(acknowledged["msg_crash_299"], await SendAsync(anonymous, url, secret, "msg_crash_299", 299));
 
         await Task.Delay(1000);
-        Assert.Equal(requestsInStore, await CountAsync(store, "executions.execution_started"));
-        Assert.Equal(requestsInStore, await CompletedAsync(store));
-        var started = await StartedExecutionsAsync(store);
+        Assert.Equal(requestsInStore, await _store.CountAsync("executions.execution_started"));
+        Assert.Equal(requestsInStore, await CompletedAsync());
+        var started = await _store.StartedExecutionsAsync();
         Assert.All(acknowledged.Values, id => Assert.True(started.TryGetValue(id, out var n) && n == 1, $"execution {id} started {n} times"));
     }
 
@@ -136,56 +124,9 @@ public sealed class WebhookCrashTests(ITestOutputHelper output) : IAsyncLifetime
         return JsonNode.Parse(text)!["execution_id"]!.GetValue<string>();
     }
 
-    private async Task<DbConnection> OpenAsync(StoreKind store)
+    private async Task<long> CompletedAsync()
     {
-        DbConnection connection = store == StoreKind.Postgres
-            ? new NpgsqlConnection(_pg!.ConnectionString)
-            : new SqliteConnection(new SqliteConnectionStringBuilder { DataSource = Path.Combine(_folder, "store.db"), Mode = SqliteOpenMode.ReadOnly, Pooling = false }.ConnectionString);
-        await connection.OpenAsync();
-        return connection;
+        await using var c = await _store!.OpenAsync();
+        return await c.ExecuteScalarAsync<long>($"SELECT COUNT(DISTINCT stream_name) FROM {_store.Events} WHERE type = 'executions.execution_completed'");
     }
-
-    private static string Events(StoreKind store) => store == StoreKind.Postgres ? "event_store.events" : "es_events";
-
-    private async Task<long> CountAsync(StoreKind store, string type)
-    {
-        await using var c = await OpenAsync(store);
-        return await c.ExecuteScalarAsync<long>($"SELECT COUNT(*) FROM {Events(store)} WHERE type = @type", new { type });
-    }
-
-    private async Task<long> CompletedAsync(StoreKind store)
-    {
-        await using var c = await OpenAsync(store);
-        return await c.ExecuteScalarAsync<long>($"SELECT COUNT(DISTINCT stream_name) FROM {Events(store)} WHERE type = 'executions.execution_completed'");
-    }
-
-    /// <summary>Execution id → how many <c>execution_started</c> its stream holds.</summary>
-    private async Task<Dictionary<string, long>> StartedExecutionsAsync(StoreKind store)
-    {
-        await using var c = await OpenAsync(store);
-        var rows = await c.QueryAsync<(string Stream, long Count)>(
-            $"SELECT stream_name, COUNT(*) FROM {Events(store)} WHERE type = 'executions.execution_started' GROUP BY stream_name");
-        return rows.ToDictionary(r => r.Stream["execution-".Length..], r => r.Count, StringComparer.Ordinal);
-    }
-
-    private async Task<Dictionary<string, string>> EnvironmentAsync(StoreKind store)
-    {
-        var environment = new Dictionary<string, string>(StringComparer.Ordinal) { ["Executions__Runtime__PollIntervalSeconds"] = "0.2" };
-        if (store == StoreKind.Postgres)
-        {
-            _pg = await TestPostgres.CreateDatabaseAsync();
-            environment["EventStore__Provider"] = "postgres";
-            environment["EventStore__Postgres__ConnectionString"] = _pg.ConnectionString;
-        }
-        else
-        {
-            Directory.CreateDirectory(_folder);
-            environment["EventStore__Provider"] = "sqlite";
-            environment["EventStore__Sqlite__Path"] = Path.Combine(_folder, "store.db");
-        }
-
-        return environment;
-    }
-
-    private static string Tail(string text) => text.Length <= 4000 ? text : text[^4000..];
 }

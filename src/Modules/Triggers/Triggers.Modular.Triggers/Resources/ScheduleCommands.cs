@@ -28,15 +28,12 @@ internal static class ScheduleViews
     {
         if (trigger.Type != "schedule") return null;
         var (state, _) = await handler.LoadAsync(ScheduleDecider.Instance, ScheduleEventTypes.StreamFor(trigger.Id), cancellationToken).ConfigureAwait(false);
-        var view = trigger.Config;
-        var cron = view.TryGetProperty("cron_expression", out var c) ? c.GetString() : null;
-        var zone = view.TryGetProperty("timezone", out var z) ? z.GetString() : null;
         DateTimeOffset? next = null;
-        if (trigger.Enabled && !state.Paused && !string.IsNullOrWhiteSpace(cron))
+        if (trigger.Enabled && !state.Paused && ScheduleConfig.From(trigger.Config).Schedule() is { } schedule)
         {
             var from = state.Cursor is { } cursor && cursor > trigger.UpdatedAt ? cursor : trigger.UpdatedAt;
             var now = clock.GetUtcNow();
-            next = CronSchedule.Parse(cron, zone).NextAfter(from > now ? from : now.AddTicks(-1));
+            next = schedule.NextAfter(from > now ? from : now.AddTicks(-1));
         }
 
         return new ScheduleView(!trigger.Enabled ? "disabled" : state.Paused ? "paused" : "active", next, state.LastRunAt, state.RunCount);

@@ -97,13 +97,10 @@ internal sealed partial class ScheduleRunner(IServiceScopeFactory scopes, IStore
 
     private async Task AdvanceAsync(ScheduledTrigger row, CancellationToken cancellationToken)
     {
-        var config = JsonDocument.Parse(row.Config).RootElement;
-        var cron = config.TryGetProperty("cron_expression", out var c) && c.ValueKind == JsonValueKind.String ? c.GetString() : null;
-        if (string.IsNullOrWhiteSpace(cron)) return;
-        var zone = config.TryGetProperty("timezone", out var z) && z.ValueKind == JsonValueKind.String ? z.GetString() : null;
-        var policy = config.TryGetProperty("overlap_policy", out var p) && p.ValueKind == JsonValueKind.String ? p.GetString()! : "skip";
-        var window = config.TryGetProperty("catchup_window_seconds", out var w) && w.TryGetInt32(out var seconds) ? seconds : 0;
-        var schedule = CronSchedule.Parse(cron, zone);
+        using var document = JsonDocument.Parse(row.Config);
+        var config = ScheduleConfig.From(document.RootElement);
+        if (config.Schedule() is not { } schedule) return;
+        var policy = config.OverlapPolicy;
         var since = row.UpdatedAt;
         var now = clock.GetUtcNow();
 
@@ -126,7 +123,7 @@ internal sealed partial class ScheduleRunner(IServiceScopeFactory scopes, IStore
 
         var target = new ScheduleTarget(row.TriggerId, row.TenantId, row.Environment, row.WorkflowId);
         var result = await handler.HandleAsync(ScheduleDecider.Instance, stream,
-            new ScheduleCommand.Advance(target, schedule, since, now, TimeSpan.FromSeconds(window), TimeSpan.FromSeconds(options.GraceSeconds), policy, running),
+            new ScheduleCommand.Advance(target, schedule, since, now, TimeSpan.FromSeconds(config.CatchupWindowSeconds), TimeSpan.FromSeconds(options.GraceSeconds), policy, running),
             new EventMetadata(row.TenantId, row.Environment, "scheduler", $"{row.TriggerId}/{now:O}", null), maxAttempts: 3,
             cancellationToken: cancellationToken).ConfigureAwait(false);
         foreach (var e in result.NewEvents)

@@ -25,23 +25,19 @@ internal sealed class WebhookSecrets(IStoreDatabase database, TimeProvider clock
         : TokenPrefix + BuildingBlocks.Ids.PrefixedId.RandomSecret(32);
 
     /// <summary>Stores version 1 unless the trigger already has a secret; true when <paramref name="secret"/> was stored.</summary>
-    public async Task<bool> IssueAsync(string triggerId, string secret, CancellationToken cancellationToken)
-    {
-        await using var connection = await database.OpenConnectionAsync(cancellationToken).ConfigureAwait(false);
-        var rows = await connection.ExecuteAsync(new CommandDefinition(
-            $"INSERT INTO {Table} (trigger_id, version, secret, created_at, expires_at) VALUES (@triggerId, 1, @secret, @now, NULL) " +
-            "ON CONFLICT (trigger_id, version) DO NOTHING",
-            new { triggerId, secret, now = SqlTime.Parameter(database.Dialect, clock.GetUtcNow()) }, cancellationToken: cancellationToken)).ConfigureAwait(false);
-        return rows == 1;
-    }
+    public async Task<bool> IssueAsync(string triggerId, string secret, CancellationToken cancellationToken) =>
+        await InsertFirstAsync(triggerId, secret, "DO NOTHING", cancellationToken).ConfigureAwait(false) == 1;
 
     /// <summary>Replaces the secret of a trigger that does not exist yet (a create retried after a crash may have stored one).</summary>
-    public async Task ReplaceInitialAsync(string triggerId, string secret, CancellationToken cancellationToken)
+    public Task ReplaceInitialAsync(string triggerId, string secret, CancellationToken cancellationToken) =>
+        InsertFirstAsync(triggerId, secret, "DO UPDATE SET secret = excluded.secret, created_at = excluded.created_at", cancellationToken);
+
+    private async Task<int> InsertFirstAsync(string triggerId, string secret, string onConflict, CancellationToken cancellationToken)
     {
         await using var connection = await database.OpenConnectionAsync(cancellationToken).ConfigureAwait(false);
-        await connection.ExecuteAsync(new CommandDefinition(
+        return await connection.ExecuteAsync(new CommandDefinition(
             $"INSERT INTO {Table} (trigger_id, version, secret, created_at, expires_at) VALUES (@triggerId, 1, @secret, @now, NULL) " +
-            "ON CONFLICT (trigger_id, version) DO UPDATE SET secret = excluded.secret, created_at = excluded.created_at",
+            $"ON CONFLICT (trigger_id, version) {onConflict}",
             new { triggerId, secret, now = SqlTime.Parameter(database.Dialect, clock.GetUtcNow()) }, cancellationToken: cancellationToken)).ConfigureAwait(false);
     }
 
