@@ -51,11 +51,13 @@ public sealed class ProjectionTests
         Assert.Equal(["dev", "prod"], (await QueryAsync(services, new ListEnvironments("acme"))).Items.Select(e => e.Name));
 
         var dev = (await QueryAsync(services, new ListApiKeys("acme", "dev"))).Items;
-        Assert.Equal([kept.Id, revoked.Id], dev.Select(k => k.Id));
-        Assert.Equal(new ApiKeyDto(kept.Id, kept.Prefix, "ci", "acme", "dev", ["events:write"], kept.CreatedAt, null) with { Permissions = dev[0].Permissions },
-            dev[0]);
-        Assert.Equal(["events:write"], dev[0].Permissions);
-        Assert.NotNull(dev[1].RevokedAt);
+        // The list's order is (created_at, id): two keys issued within one millisecond come by id, not by issue order.
+        Assert.Equal(new[] { kept, revoked }.OrderBy(k => k.CreatedAt).ThenBy(k => k.Id, StringComparer.Ordinal).Select(k => k.Id), dev.Select(k => k.Id));
+        var keptRow = dev.Single(k => k.Id == kept.Id);
+        Assert.Equal(new ApiKeyDto(kept.Id, kept.Prefix, "ci", "acme", "dev", ["events:write"], kept.CreatedAt, null) with { Permissions = keptRow.Permissions },
+            keptRow);
+        Assert.Equal(["events:write"], keptRow.Permissions);
+        Assert.NotNull(dev.Single(k => k.Id == revoked.Id).RevokedAt);
         Assert.Equal([prod.Id], (await QueryAsync(services, new ListApiKeys("acme", "prod"))).Items.Select(k => k.Id));
         Assert.Empty((await QueryAsync(services, new ListApiKeys("globex", "dev"))).Items);
         // The facade's consistent list (folded from the store) agrees with the read model.
