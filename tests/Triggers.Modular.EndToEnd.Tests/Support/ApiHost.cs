@@ -62,7 +62,7 @@ public sealed class ApiHost : IAsyncDisposable
             if (services is not null) b.ConfigureServices(services);
         });
         _ = factory.Server; // start now, so that migrations run before the first call
-        return new ApiHost(factory, pg, folder) { SqlitePath = path };
+        return new ApiHost(factory, pg, folder) { SqlitePath = kind == StoreKind.Sqlite ? all["EventStore:Sqlite:Path"] : null };
     }
 
     public ITenancyModule Tenancy => Services.GetRequiredService<ITenancyModule>();

@@ -39,6 +39,10 @@ public interface IExecutionsModule
     /// <summary>Ids of the executions of a definition that have not finished (pending or running), from the read model.</summary>
     Task<IReadOnlyList<string>> ListActiveAsync(string tenantId, string environment, string workflowId, CancellationToken cancellationToken = default);
 
+    /// <summary>Whether an execution has finished (completed, failed or cancelled), from its stream, so exact right after any
+    /// change; null when it has not started yet (or is another tenant's or environment's).</summary>
+    Task<bool?> IsFinishedAsync(string tenantId, string environment, string executionId, CancellationToken cancellationToken = default);
+
     /// <summary>Cancels an execution unless it has already finished; true when this call cancelled it.</summary>
     Task<bool> CancelAsync(string tenantId, string environment, string executionId, string? reason, CancellationToken cancellationToken = default);
 }

@@ -36,6 +36,12 @@ internal sealed class ExecutionsModule(ExecutionStarter starter, ExecutionStore 
         return ids.ToList();
     }
 
+    public async Task<bool?> IsFinishedAsync(string tenantId, string environment, string executionId, CancellationToken cancellationToken = default)
+    {
+        var loaded = await store.LoadAsync(executionId, cancellationToken).ConfigureAwait(false);
+        return loaded is null || !loaded.State.BelongsTo(tenantId, environment) ? null : loaded.State.IsTerminal;
+    }
+
     public async Task<bool> CancelAsync(string tenantId, string environment, string executionId, string? reason,
         CancellationToken cancellationToken = default)
     {

@@ -56,6 +56,7 @@ public static class TriggersModuleRegistration
         services.AddSingleton(new BuildingBlocks.Web.OwnBodyLimit(WebhookUrls.RoutePrefix)); // the receiver reads within MaxBodyBytes
         services.AddScoped<WebhookReceiver>();
         services.AddProjection<WebhookLogProjection>();
+        services.AddProjection<SchedulesProjection>();
         var schedules = new Schedules.ScheduleOptions();
         configuration.GetSection("Triggers:Schedules").Bind(schedules);
         services.AddSingleton(schedules);

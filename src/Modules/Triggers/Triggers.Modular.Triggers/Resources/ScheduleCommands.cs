@@ -24,19 +24,29 @@ internal sealed record ScheduleView(string State, DateTimeOffset? NextRunAt, Dat
 
 internal static class ScheduleViews
 {
+    /// <summary>A single trigger's view, from its schedule stream (exact right after any change).</summary>
     public static async Task<ScheduleView?> ForAsync(CommandHandler handler, TriggerState trigger, TimeProvider clock, CancellationToken cancellationToken)
     {
         if (trigger.Type != "schedule") return null;
         var (state, _) = await handler.LoadAsync(ScheduleDecider.Instance, ScheduleEventTypes.StreamFor(trigger.Id), cancellationToken).ConfigureAwait(false);
+        return Of(trigger.Enabled, ScheduleConfig.From(trigger.Config), state, trigger.UpdatedAt, clock.GetUtcNow());
+    }
+
+    /// <summary>The view of a schedule in <paramref name="state"/> at <paramref name="now"/>; <paramref name="since"/> is when its
+    /// cadence began (the trigger's last change). The next run is the first slot after the cursor, or after now when that slot
+    /// has passed (a round is about to fire or catch it up).</summary>
+    public static ScheduleView Of(bool enabled, ScheduleConfig config, ScheduleState state, DateTimeOffset since, DateTimeOffset now)
+    {
+        ArgumentNullException.ThrowIfNull(config);
+        ArgumentNullException.ThrowIfNull(state);
         DateTimeOffset? next = null;
-        if (trigger.Enabled && !state.Paused && ScheduleConfig.From(trigger.Config).Schedule() is { } schedule)
+        if (enabled && !state.Paused && config.Schedule() is { } schedule)
         {
-            var from = state.Cursor is { } cursor && cursor > trigger.UpdatedAt ? cursor : trigger.UpdatedAt;
-            var now = clock.GetUtcNow();
+            var from = state.Cursor is { } cursor && cursor > since ? cursor : since;
             next = schedule.NextAfter(from > now ? from : now.AddTicks(-1));
         }
 
-        return new ScheduleView(!trigger.Enabled ? "disabled" : state.Paused ? "paused" : "active", next, state.LastRunAt, state.RunCount);
+        return new ScheduleView(!enabled ? "disabled" : state.Paused ? "paused" : "active", next, state.LastRunAt, state.RunCount);
     }
 }
 

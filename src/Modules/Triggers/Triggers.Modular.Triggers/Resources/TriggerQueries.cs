@@ -7,6 +7,7 @@ using Triggers.Modular.BuildingBlocks.Aggregates;
 using Triggers.Modular.BuildingBlocks.Mediation;
 using Triggers.Modular.BuildingBlocks.Storage;
 using Triggers.Modular.Triggers.ReadModel;
+using Triggers.Modular.Triggers.Schedules;
 
 namespace Triggers.Modular.Triggers.Resources;
 
@@ -58,12 +59,37 @@ internal sealed class TriggerQueryHandler(CommandHandler handler, IStoreDatabase
         var total = await connection.ExecuteScalarAsync<long>(new CommandDefinition(
             $"SELECT COUNT(*) FROM {table} WHERE {where}", args, cancellationToken: cancellationToken)).ConfigureAwait(false);
         var rows = await connection.QueryAsync(new CommandDefinition(
-            $"SELECT trigger_id, workflow_id, name, type, enabled, config, source, created_at, updated_at FROM {table} " +
-            $"WHERE {where} ORDER BY trigger_id LIMIT @limit OFFSET @offset", args, cancellationToken: cancellationToken)).ConfigureAwait(false);
-        var items = rows.Select(r => new TriggerDto((string)r.trigger_id, (string)r.workflow_id, (string)r.name, (string)r.type,
-            r.enabled is bool b ? b : Convert.ToInt64(r.enabled, CultureInfo.InvariantCulture) != 0,
-            JsonSerializer.Deserialize<JsonElement>((string)r.config), (string)r.source, SqlTime.Read(r.created_at), SqlTime.Read(r.updated_at),
-            urls.For((string)r.trigger_id, (string)r.type))).ToList();
+            $"SELECT t.trigger_id, t.workflow_id, t.name, t.type, t.enabled, t.config, t.source, t.created_at, t.updated_at, s.paused, s.cursor_at, " +
+            $"s.last_run_at, s.run_count FROM (SELECT * FROM {table} WHERE {where} ORDER BY trigger_id LIMIT @limit OFFSET @offset) t " +
+            $"LEFT JOIN {SchedulesProjection.Table(database.Dialect)} s ON s.trigger_id = t.trigger_id ORDER BY t.trigger_id",
+            args, cancellationToken: cancellationToken)).ConfigureAwait(false);
+        var now = clock.GetUtcNow();
+        var items = rows.Select(r =>
+        {
+            bool enabled = Flag(r.enabled);
+            JsonElement config = JsonSerializer.Deserialize<JsonElement>((string)r.config);
+            DateTimeOffset updatedAt = SqlTime.Read(r.updated_at);
+            string type = r.type;
+            ScheduleView? schedule = null;
+            if (type == "schedule")
+            {
+                // As of the schedules read model; a schedule that never fired nor paused has no row yet.
+                object? paused = r.paused;
+                var state = paused is null or DBNull
+                    ? ScheduleState.Initial
+                    : ScheduleState.Initial with
+                    {
+                        Paused = Flag(paused), Cursor = SqlTime.ReadNullable((object?)r.cursor_at), LastRunAt = SqlTime.ReadNullable((object?)r.last_run_at),
+                        RunCount = Convert.ToInt64((object)r.run_count, CultureInfo.InvariantCulture),
+                    };
+                schedule = ScheduleViews.Of(enabled, ScheduleConfig.From(config), state, updatedAt, now);
+            }
+
+            return new TriggerDto((string)r.trigger_id, (string)r.workflow_id, (string)r.name, type, enabled, config, (string)r.source,
+                SqlTime.Read(r.created_at), updatedAt, urls.For((string)r.trigger_id, type), Schedule: schedule);
+        }).ToList();
         return new TriggerPage(items, query.Limit, query.Offset, total);
     }
+
+    private static bool Flag(object value) => value is bool b ? b : Convert.ToInt64(value, CultureInfo.InvariantCulture) != 0;
 }

@@ -12,8 +12,9 @@ namespace Triggers.Modular.Triggers.Resources;
 /// <see cref="Source"/> is <c>api</c>, or <c>definition</c> for a trigger declared inside its workflow definition.
 /// <see cref="WebhookUrl"/> is set for webhook triggers; <see cref="WebhookSecret"/> only in the answer that issued it (a
 /// create, or an update that gave the trigger its first secret), never again — not even to a retry with the same
-/// Idempotency-Key, which answers the trigger without it. <see cref="Schedule"/> (schedule triggers, on a single trigger's
-/// GET and on pause/resume) holds its state, next and last run and run count.</summary>
+/// Idempotency-Key, which answers the trigger without it. <see cref="Schedule"/> (schedule triggers) holds its state, next and
+/// last run and run count: exact on a single trigger's GET and on pause/resume (from its stream), as of the schedules read
+/// model in lists.</summary>
 internal sealed record TriggerDto(string Id, string WorkflowId, string Name, string Type, bool Enabled, JsonElement Config, string Source,
     DateTimeOffset CreatedAt, DateTimeOffset UpdatedAt, string? WebhookUrl = null, string? WebhookSecret = null, ScheduleView? Schedule = null) : IShownOnce
 {

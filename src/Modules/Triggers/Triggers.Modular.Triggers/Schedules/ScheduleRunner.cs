@@ -1,3 +1,4 @@
+using System.Globalization;
 using System.Text.Json;
 using Dapper;
 using Microsoft.Extensions.DependencyInjection;
@@ -8,6 +9,7 @@ using Triggers.Modular.BuildingBlocks.EventStore;
 using Triggers.Modular.BuildingBlocks.Storage;
 using Triggers.Modular.Executions.Contracts;
 using Triggers.Modular.Triggers.Contracts;
+using Triggers.Modular.Triggers.Domain;
 using Triggers.Modular.Triggers.ReadModel;
 
 namespace Triggers.Modular.Triggers.Schedules;
@@ -24,6 +26,10 @@ internal sealed class ScheduleOptions
 
     /// <summary>How late a slot may fire and still count as on time, on top of the trigger's catch-up window (default 5 s).</summary>
     public double GraceSeconds { get; set; } = 5;
+
+    /// <summary>How long a fired slot whose execution has not started yet still counts as running for the overlap policy
+    /// (default 60 s; the start normally follows within milliseconds).</summary>
+    public double StartGraceSeconds { get; set; } = 60;
 }
 
 /// <summary>
@@ -68,25 +74,30 @@ internal sealed partial class ScheduleRunner(IServiceScopeFactory scopes, IStore
         }
     }
 
-    /// <summary>One pass over the enabled schedule triggers (also called by tests).</summary>
+    /// <summary>One pass over the enabled schedule triggers (also called by tests): the due ones are found from the triggers
+    /// and schedules read models, then each is decided on its streams.</summary>
     public async Task RoundAsync(CancellationToken cancellationToken)
     {
         List<ScheduledTrigger> triggers;
         await using (var connection = await database.OpenConnectionAsync(cancellationToken).ConfigureAwait(false))
         {
             var rows = await connection.QueryAsync(new CommandDefinition(
-                $"SELECT trigger_id, tenant_id, environment, workflow_id, config, updated_at FROM {TriggersProjection.Table(database.Dialect)} " +
-                "WHERE type = 'schedule' AND enabled = @enabled", new { enabled = true }, cancellationToken: cancellationToken)).ConfigureAwait(false);
-            triggers = [.. rows.Select(r => new ScheduledTrigger((string)r.trigger_id, (string)r.tenant_id, (string)r.environment, (string)r.workflow_id,
-                (string)r.config, SqlTime.Read(r.updated_at)))];
+                $"SELECT t.trigger_id, t.config, t.updated_at, s.paused, s.cursor_at, s.buffered_slot FROM {TriggersProjection.Table(database.Dialect)} t " +
+                $"LEFT JOIN {SchedulesProjection.Table(database.Dialect)} s ON s.trigger_id = t.trigger_id WHERE t.type = 'schedule' AND t.enabled = @enabled",
+                new { enabled = true }, cancellationToken: cancellationToken)).ConfigureAwait(false);
+            triggers = [.. rows.Select(r => new ScheduledTrigger((string)r.trigger_id, (string)r.config, SqlTime.Read(r.updated_at),
+                r.paused is not null and not DBNull && (r.paused is bool p ? p : Convert.ToInt64(r.paused, CultureInfo.InvariantCulture) != 0),
+                SqlTime.ReadNullable((object?)r.cursor_at), r.buffered_slot is string))];
         }
 
+        var now = clock.GetUtcNow();
         foreach (var trigger in triggers)
         {
             cancellationToken.ThrowIfCancellationRequested();
             try
             {
-                await AdvanceAsync(trigger, cancellationToken).ConfigureAwait(false);
+                if (!MaybeDue(trigger, now)) continue;
+                await AdvanceAsync(trigger.TriggerId, cancellationToken).ConfigureAwait(false);
             }
             catch (Exception e) when (e is not OperationCanceledException)
             {
@@ -95,36 +106,65 @@ internal sealed partial class ScheduleRunner(IServiceScopeFactory scopes, IStore
         }
     }
 
-    private async Task AdvanceAsync(ScheduledTrigger row, CancellationToken cancellationToken)
+    /// <summary>Whether the read models say a slot is due (or a buffered one waits). They may lag the streams: a lagging
+    /// cursor only costs a read of the stream that finds nothing due; a resumption not projected yet delays the next slot by
+    /// that lag.</summary>
+    private bool MaybeDue(ScheduledTrigger row, DateTimeOffset now)
     {
-        using var document = JsonDocument.Parse(row.Config);
-        var config = ScheduleConfig.From(document.RootElement);
-        if (config.Schedule() is not { } schedule) return;
-        var policy = config.OverlapPolicy;
-        var since = row.UpdatedAt;
-        var now = clock.GetUtcNow();
+        if (row.Paused) return false;
+        if (row.Buffered) return true;
+        var config = ScheduleConfig.From(JsonSerializer.Deserialize<JsonElement>(row.Config));
+        if (ScheduleFor(config) is not { } schedule) return false;
+        var from = row.Cursor is { } cursor && cursor > row.UpdatedAt ? cursor : row.UpdatedAt;
+        return schedule.NextAfter(from) is { } next && next <= now;
+    }
 
+    /// <summary>Parsed cadences by expression and zone (the loop is single-threaded; a bounded cache).</summary>
+    private readonly Dictionary<(string, string?), CronSchedule> _schedules = [];
+
+    private CronSchedule? ScheduleFor(ScheduleConfig config)
+    {
+        if (string.IsNullOrWhiteSpace(config.CronExpression)) return null;
+        var key = (config.CronExpression, config.Timezone);
+        if (_schedules.TryGetValue(key, out var cached)) return cached;
+        if (_schedules.Count >= 10_000) _schedules.Clear();
+        return _schedules[key] = config.Schedule()!;
+    }
+
+    /// <summary>Decides what is due on the trigger's and the schedule's streams, which are exact: a trigger deleted, disabled or
+    /// changed since the read model was written is taken as it is now.</summary>
+    private async Task AdvanceAsync(string triggerId, CancellationToken cancellationToken)
+    {
         using var scope = scopes.CreateScope();
         var handler = scope.ServiceProvider.GetRequiredService<CommandHandler>();
-        var stream = ScheduleEventTypes.StreamFor(row.TriggerId);
+        var (trigger, _) = await handler.LoadAsync(TriggerDecider.Instance, TriggerEventTypes.StreamFor(triggerId), cancellationToken).ConfigureAwait(false);
+        if (!trigger.Exists || trigger.Deleted || !trigger.Enabled || trigger.Type != "schedule") return;
+        var config = ScheduleConfig.From(trigger.Config);
+        if (ScheduleFor(config) is not { } schedule) return;
+        var policy = config.OverlapPolicy;
+        var since = trigger.UpdatedAt;
+
+        var stream = ScheduleEventTypes.StreamFor(triggerId);
         var (state, _) = await handler.LoadAsync(ScheduleDecider.Instance, stream, cancellationToken).ConfigureAwait(false);
+        var now = clock.GetUtcNow();
         if (state.Paused) return;
         var from = state.Cursor is { } cursor && cursor > since ? cursor : since;
         var nextSlot = schedule.NextAfter(from);
         if (state.BufferedSlot is null && (nextSlot is null || nextSlot > now)) return; // nothing due: no append, no read of executions
 
         var running = false;
-        if (policy != "allow_all" && state.LastExecutionId is { } last)
+        if (policy != "allow_all" && state.LastExecutionId is { } last && scope.ServiceProvider.GetService<IExecutionsModule>() is { } executions)
         {
-            var executions = scope.ServiceProvider.GetService<IExecutionsModule>();
-            running = executions is not null
-                      && (await executions.ListActiveAsync(row.TenantId, row.Environment, row.WorkflowId, cancellationToken).ConfigureAwait(false)).Contains(last);
+            // An execution fired but not started yet (the start is one hop later) is running; one that never starts (its
+            // workflow deleted) stops counting after StartGraceSeconds.
+            var finished = await executions.IsFinishedAsync(trigger.TenantId, trigger.Environment, last, cancellationToken).ConfigureAwait(false);
+            running = finished is { } done ? !done : now - (state.LastRunAt ?? now) < TimeSpan.FromSeconds(options.StartGraceSeconds);
         }
 
-        var target = new ScheduleTarget(row.TriggerId, row.TenantId, row.Environment, row.WorkflowId);
+        var target = new ScheduleTarget(trigger.Id, trigger.TenantId, trigger.Environment, trigger.WorkflowId);
         var result = await handler.HandleAsync(ScheduleDecider.Instance, stream,
             new ScheduleCommand.Advance(target, schedule, since, now, TimeSpan.FromSeconds(config.CatchupWindowSeconds), TimeSpan.FromSeconds(options.GraceSeconds), policy, running),
-            new EventMetadata(row.TenantId, row.Environment, "scheduler", $"{row.TriggerId}/{now:O}", null), maxAttempts: 3,
+            new EventMetadata(trigger.TenantId, trigger.Environment, "scheduler", $"{trigger.Id}/{now:O}", null), maxAttempts: 3,
             cancellationToken: cancellationToken).ConfigureAwait(false);
         foreach (var e in result.NewEvents)
         {
@@ -144,7 +184,7 @@ internal sealed partial class ScheduleRunner(IServiceScopeFactory scopes, IStore
         }
     }
 
-    private sealed record ScheduledTrigger(string TriggerId, string TenantId, string Environment, string WorkflowId, string Config, DateTimeOffset UpdatedAt);
+    private sealed record ScheduledTrigger(string TriggerId, string Config, DateTimeOffset UpdatedAt, bool Paused, DateTimeOffset? Cursor, bool Buffered);
 
     [LoggerMessage(Level = LogLevel.Error, Message = "A schedule round failed; the next round retries")]
     private partial void LogRoundFailed(Exception exception);

@@ -1,0 +1,85 @@
+using Dapper;
+using Triggers.Modular.BuildingBlocks.Aggregates;
+using Triggers.Modular.BuildingBlocks.EventStore;
+using Triggers.Modular.BuildingBlocks.Projections;
+using Triggers.Modular.BuildingBlocks.Storage;
+using Triggers.Modular.Triggers.Contracts;
+using Triggers.Modular.Triggers.Schedules;
+
+namespace Triggers.Modular.Triggers.ReadModel;
+
+/// <summary>
+/// Each schedule trigger's cadence state (ADR 0015), folded from its <c>schedule-{trg}</c> stream with the decider's own
+/// <see cref="ScheduleDecider.Evolve"/>, so the row is the state the decider would load, as of the projection's position;
+/// plus counts of skipped and missed slots. The firing loop reads it to find due schedules without reading every stream
+/// (it re-reads the stream before deciding); the list endpoint shows it. <see cref="TriggerDeleted"/> removes the row.
+/// </summary>
+internal sealed class SchedulesProjection(EventSerializer serializer) : IProjection
+{
+    public string Name => "schedules";
+
+    public AllFilter? Filter { get; } = new(Categories: [ScheduleEventTypes.Category, TriggerEventTypes.Category],
+        EventTypePrefixes: ["triggers.schedule_", TriggerEventTypes.Deleted]);
+
+    public static string Table(StoreDialect dialect) => dialect == StoreDialect.Postgres ? "triggers.schedules" : "triggers_schedules";
+
+    public async Task ApplyAsync(RecordedEvent e, ProjectionContext context, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(e);
+        ArgumentNullException.ThrowIfNull(context);
+        if (!serializer.Registry.IsRegistered(e.Type)) return;
+        var d = context.Dialect;
+        var t = Table(d);
+        var @event = serializer.Deserialize(e);
+        if (@event is TriggerDeleted deleted)
+        {
+            await context.ExecuteAsync($"DELETE FROM {t} WHERE trigger_id = @id", new { id = deleted.TriggerId }, cancellationToken).ConfigureAwait(false);
+            return;
+        }
+
+        var (triggerId, tenantId, environment) = @event switch
+        {
+            ScheduleSlotFired f => (f.TriggerId, f.TenantId, f.Environment),
+            ScheduleSlotSkipped s => (s.TriggerId, s.TenantId, s.Environment),
+            ScheduleSlotBuffered b => (b.TriggerId, b.TenantId, b.Environment),
+            ScheduleSlotsMissed m => (m.TriggerId, m.TenantId, m.Environment),
+            SchedulePaused p => (p.TriggerId, p.TenantId, p.Environment),
+            ScheduleResumed r => (r.TriggerId, r.TenantId, r.Environment),
+            _ => ((string?)null, "", ""),
+        };
+        if (triggerId is null) return;
+
+        var row = await context.Connection.QuerySingleOrDefaultAsync(new CommandDefinition(
+            $"SELECT paused, cursor_at, buffered_slot, buffered_at, last_run_at, last_execution_id, run_count, skipped_count, missed_count FROM {t} " +
+            "WHERE trigger_id = @id", new { id = triggerId }, context.Transaction, cancellationToken: cancellationToken)).ConfigureAwait(false);
+        var state = row is null
+            ? ScheduleState.Initial
+            : new ScheduleState(SqlTime.ReadNullable(row.cursor_at), Flag(row.paused), (string?)row.last_execution_id, SqlTime.ReadNullable(row.last_run_at),
+                Convert.ToInt64(row.run_count), (string?)row.buffered_slot, SqlTime.ReadNullable(row.buffered_at));
+        long skipped = row is null ? 0 : Convert.ToInt64(row.skipped_count), missed = row is null ? 0 : Convert.ToInt64(row.missed_count);
+        state = ScheduleDecider.Instance.Evolve(state, (IEvent)@event);
+        if (@event is ScheduleSlotSkipped) skipped++;
+        if (@event is ScheduleSlotsMissed slots) missed += slots.Count;
+
+        await context.ExecuteAsync($"INSERT INTO {t} (trigger_id, tenant_id, environment, paused, cursor_at, buffered_slot, buffered_at, last_run_at, " +
+            "last_execution_id, run_count, skipped_count, missed_count) VALUES (@id, @tenant, @env, @paused, @cursor, @buffered, @bufferedAt, @lastRun, " +
+            "@lastExecution, @runs, @skipped, @missed) ON CONFLICT (trigger_id) DO UPDATE SET paused = excluded.paused, cursor_at = excluded.cursor_at, " +
+            "buffered_slot = excluded.buffered_slot, buffered_at = excluded.buffered_at, last_run_at = excluded.last_run_at, " +
+            "last_execution_id = excluded.last_execution_id, run_count = excluded.run_count, skipped_count = excluded.skipped_count, " +
+            "missed_count = excluded.missed_count",
+            new
+            {
+                id = triggerId, tenant = tenantId, env = environment, paused = state.Paused, cursor = SqlTime.Parameter(d, state.Cursor),
+                buffered = state.BufferedSlot, bufferedAt = SqlTime.Parameter(d, state.BufferedAt), lastRun = SqlTime.Parameter(d, state.LastRunAt),
+                lastExecution = state.LastExecutionId, runs = state.RunCount, skipped, missed,
+            }, cancellationToken).ConfigureAwait(false);
+    }
+
+    public Task ResetAsync(ProjectionContext context, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(context);
+        return context.ExecuteAsync($"DELETE FROM {Table(context.Dialect)}", null, cancellationToken);
+    }
+
+    private static bool Flag(object value) => value is bool b ? b : Convert.ToInt64(value, System.Globalization.CultureInfo.InvariantCulture) != 0;
+}
