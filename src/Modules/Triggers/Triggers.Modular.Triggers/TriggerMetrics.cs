@@ -1,3 +1,4 @@
+using Triggers.Modular.Triggers.Contracts;
 using System.Diagnostics.Metrics;
 
 namespace Triggers.Modular.Triggers;
@@ -38,5 +39,27 @@ internal static class TriggerMetrics
         description: "Schedule slots older than the catch-up window after downtime, recorded as missed.");
 
     public static readonly Histogram<double> ScheduleFireLag = Meter.CreateHistogram<double>("schedule_fire_lag", unit: "s",
-        description: "From a slot's scheduled time to its firing.");
+        description: "From a slot's scheduled time to its firing (cadence slots: on time, caught up, buffered).");
+
+    /// <summary>Counts what a decision appended: slots fired (by kind) with their lag, skipped, missed.</summary>
+    public static void RecordSchedule(IEnumerable<object> appended)
+    {
+        ArgumentNullException.ThrowIfNull(appended);
+        foreach (var e in appended)
+        {
+            switch (e)
+            {
+                case ScheduleSlotFired f:
+                    ScheduleSlotsFired.Add(1, new KeyValuePair<string, object?>("kind", f.Kind));
+                    if (f.Kind != "run_now") ScheduleFireLag.Record((f.At - f.ScheduledAt).TotalSeconds); // a run now has no due time
+                    break;
+                case ScheduleSlotSkipped:
+                    ScheduleSlotsSkipped.Add(1);
+                    break;
+                case ScheduleSlotsMissed m:
+                    ScheduleSlotsMissed.Add(m.Count);
+                    break;
+            }
+        }
+    }
 }

@@ -44,12 +44,14 @@ internal static class TriggerEndpoints
             .RequireAuthorization(Permissions.WorkflowsRead)
             .WithName("ListTriggers")
             .WithSummary("List triggers, by id (creation order); filters: workflow_id, type, enabled; limit (1–200, default 50) and offset. " +
-                "The list is a read model: it may lag a write by milliseconds.");
+                "The list is a read model: it may lag a write by milliseconds. Schedule triggers carry schedule { state (active, paused, " +
+                "disabled), next_run_at, last_run_at, run_count }.");
 
         group.MapGet("/{id}", async (string id, TriggersMediator mediator, CancellationToken ct) =>
                 TypedResults.Ok(await mediator.Send(new GetTrigger(id), ct)))
             .RequireAuthorization(Permissions.WorkflowsRead)
-            .WithName("GetTrigger").WithSummary("Get a trigger, consistent with every acknowledged change")
+            .WithName("GetTrigger").WithSummary("Get a trigger, consistent with every acknowledged change; a schedule trigger with schedule " +
+                "{ state, next_run_at, last_run_at, run_count }")
             .ProducesProblem(StatusCodes.Status404NotFound);
 
         group.MapPut("/{id}", async (string id, HttpRequest request, ApiOptions api, TriggersMediator mediator, CancellationToken ct) =>

@@ -72,9 +72,10 @@ internal sealed class ScheduleCommandsHandler(CommandHandler handler, RequestCon
         var executionId = context.IdempotencyKey is { } key
             ? PrefixedId.From("exec", DeterministicId.Create($"{scope.TenantId}/{scope.Environment}/{key}/RunScheduleNow/{trigger.Id}"))
             : PrefixedId.New("exec", clock);
-        await handler.HandleAsync(ScheduleDecider.Instance, ScheduleEventTypes.StreamFor(trigger.Id),
+        var result = await handler.HandleAsync(ScheduleDecider.Instance, ScheduleEventTypes.StreamFor(trigger.Id),
             new ScheduleCommand.RunNow(new ScheduleTarget(trigger.Id, scope.TenantId, scope.Environment, trigger.WorkflowId), executionId, clock.GetUtcNow()),
             context.ToMetadata(), maxAttempts: 3, cancellationToken: cancellationToken).ConfigureAwait(false);
+        TriggerMetrics.RecordSchedule(result.NewEvents);
         return new ScheduleRunStarted(trigger.Id, executionId);
     }
 

@@ -166,22 +166,7 @@ internal sealed partial class ScheduleRunner(IServiceScopeFactory scopes, IStore
             new ScheduleCommand.Advance(target, schedule, since, now, TimeSpan.FromSeconds(config.CatchupWindowSeconds), TimeSpan.FromSeconds(options.GraceSeconds), policy, running),
             new EventMetadata(trigger.TenantId, trigger.Environment, "scheduler", $"{trigger.Id}/{now:O}", null), maxAttempts: 3,
             cancellationToken: cancellationToken).ConfigureAwait(false);
-        foreach (var e in result.NewEvents)
-        {
-            switch (e)
-            {
-                case ScheduleSlotFired f:
-                    TriggerMetrics.ScheduleSlotsFired.Add(1, new KeyValuePair<string, object?>("kind", f.Kind));
-                    TriggerMetrics.ScheduleFireLag.Record((f.At - f.ScheduledAt).TotalSeconds);
-                    break;
-                case ScheduleSlotSkipped:
-                    TriggerMetrics.ScheduleSlotsSkipped.Add(1);
-                    break;
-                case ScheduleSlotsMissed m:
-                    TriggerMetrics.ScheduleSlotsMissed.Add(m.Count);
-                    break;
-            }
-        }
+        TriggerMetrics.RecordSchedule(result.NewEvents);
     }
 
     private sealed record ScheduledTrigger(string TriggerId, string Config, DateTimeOffset UpdatedAt, bool Paused, DateTimeOffset? Cursor, bool Buffered);
