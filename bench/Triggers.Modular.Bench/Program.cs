@@ -19,7 +19,9 @@ internal sealed record BenchOptions(
     bool WebhookStarts = false,
     int InFlight = 10_000,
     bool RunEvents = false,
-    double[]? Rates = null)
+    double[]? Rates = null,
+    bool RunSchedules = false,
+    int Schedules = 1_000)
 {
     public const string DefaultPostgres = "Host=127.0.0.1;Port=5432;Username=tm_test;Password=tm_test;Database=postgres";
 
@@ -36,6 +38,7 @@ internal sealed record BenchOptions(
         var writersGiven = false;
         var inFlight = 10_000;
         double[] rates = [1_000];
+        var schedules = 1_000;
         for (var i = 0; i < args.Length; i++)
         {
             string Value() => i + 1 < args.Length ? args[++i] : throw new ArgumentException($"{args[i]} needs a value.");
@@ -53,6 +56,7 @@ internal sealed record BenchOptions(
                     break;
                 case "--host-dll": hostDll = Path.GetFullPath(Value()); break;
                 case "--in-flight": inFlight = int.Parse(Value(), CultureInfo.InvariantCulture); break;
+                case "--schedules": schedules = int.Parse(Value(), CultureInfo.InvariantCulture); break;
                 case "--rate": rates = Value().Split(',').Select(r => double.Parse(r, CultureInfo.InvariantCulture)).ToArray(); break;
                 case "-h" or "--help":
                     throw new ArgumentException("help");
@@ -61,8 +65,9 @@ internal sealed record BenchOptions(
             }
         }
 
-        if (only is not (null or "sqlite" or "postgres" or "http" or "executions" or "events" or "webhooks"))
-            throw new ArgumentException("--only takes sqlite, postgres, http, executions, events or webhooks.");
+        if (only is not (null or "sqlite" or "postgres" or "http" or "executions" or "events" or "webhooks" or "schedules"))
+            throw new ArgumentException("--only takes sqlite, postgres, http, executions, events, webhooks or schedules.");
+        if (schedules < 1) throw new ArgumentException("--schedules must be ≥ 1.");
         if (only is "executions" or "events" or "webhooks" && !writersGiven) writers = [16];
         if (only is "webhooks" && !httpStoresGiven) httpStores = ["postgres"];
         if (rates.Length == 0 || rates.Any(r => r is <= 0 or > 100_000)) throw new ArgumentException("--rate takes events/s, each > 0 and ≤ 100000.");
@@ -75,7 +80,7 @@ internal sealed record BenchOptions(
             only is null or "sqlite", only is null or "postgres", writers, readEvents,
             RunHttp: only == "http", HttpStores: httpStores, HostDll: hostDll, RunExecutions: only is "executions" or "webhooks", InFlight: inFlight,
             WebhookStarts: only == "webhooks",
-            RunEvents: only == "events", Rates: rates);
+            RunEvents: only == "events", Rates: rates, RunSchedules: only == "schedules", Schedules: schedules);
     }
 }
 
@@ -88,15 +93,18 @@ internal static class Program
             --warmup N         warm-up seconds per phase, not measured (default 1)
             --postgres "CS"    admin connection string (default env TM_BENCH_POSTGRES, else the local tm_test role);
                                the bench creates and drops its own database tm_bench_<guid>
-            --only sqlite|postgres|http|executions|events|webhooks
+            --only sqlite|postgres|http|executions|events|webhooks|schedules
                                without --only: the store phases of both adapters (not http); http: only the HTTP
                                pipeline phases, against the real host started as a separate process; executions:
                                workflow executions on the embedded runtime through that host (issue 5); events: the
                                events API on PostgreSQL through that host, with routing to executions (issue 6);
                                webhooks: the executions phases started by HMAC-signed webhook requests instead
-                               (issue 7; PostgreSQL unless --http-stores says otherwise; no memory phase)
+                               (issue 7; PostgreSQL unless --http-stores says otherwise; no memory phase); schedules:
+                               bursts of --schedules schedule triggers due at the same instants, on PostgreSQL, once per
+                               firing-loop parallelism in --writers (issue 8; default 1,16)
             --writers 1,16     concurrent writer counts for the write phases (default 1,16; executions: start clients,
                                events: closed-loop sending clients; default 16 for both)
+            --schedules N      schedules: schedule triggers due together every 10 s (default 1000)
             --rate 1000        events: the open-loop phase's schedule in events/s (default 1000); a comma-separated list
                                runs one open-loop phase per rate, in order
             --read-events N    $all is filled to at least N events before the read phases (default 100000)
@@ -148,6 +156,16 @@ internal static class Program
 
             Console.WriteLine(HttpReport.Render(environment, results));
             return results.Count > 0 && results.All(r => r.Error is null) ? 0 : 1;
+        }
+
+        if (o.RunSchedules)
+        {
+            environment["Commit"] = Commit();
+            environment["Load average when the run started"] = LoadAverage();
+            var bursts = await new SchedulesBench(o, environment).RunAsync();
+            environment["Load average when the run ended"] = LoadAverage();
+            Console.WriteLine(SchedulesBench.Render(environment, bursts));
+            return bursts.Count > 0 && bursts.All(b => b.Error is null) ? 0 : 1;
         }
 
         if (o.RunEvents)

@@ -1,3 +1,4 @@
+using System.Collections.Concurrent;
 using System.Globalization;
 using System.Text.Json;
 using Dapper;
@@ -30,6 +31,9 @@ internal sealed class ScheduleOptions
     /// <summary>How long a fired slot whose execution has not started yet still counts as running for the overlap policy
     /// (default 60 s; the start normally follows within milliseconds).</summary>
     public double StartGraceSeconds { get; set; } = 60;
+
+    /// <summary>Due schedules decided at once in a round (default 16).</summary>
+    public int Parallelism { get; set; } = 16;
 }
 
 /// <summary>
@@ -91,19 +95,33 @@ internal sealed partial class ScheduleRunner(IServiceScopeFactory scopes, IStore
         }
 
         var now = clock.GetUtcNow();
+        List<string> due = [];
         foreach (var trigger in triggers)
         {
-            cancellationToken.ThrowIfCancellationRequested();
             try
             {
-                if (!MaybeDue(trigger, now)) continue;
-                await AdvanceAsync(trigger.TriggerId, cancellationToken).ConfigureAwait(false);
+                if (MaybeDue(trigger, now)) due.Add(trigger.TriggerId);
             }
             catch (Exception e) when (e is not OperationCanceledException)
             {
-                LogTriggerFailed(e, trigger.TriggerId);
+                LogTriggerFailed(e, trigger.TriggerId); // an expression or zone this machine cannot read
             }
         }
+
+        // Many schedules share due instants (every minute, the top of the hour): their decisions go in parallel, each on its
+        // own streams.
+        await Parallel.ForEachAsync(due, new ParallelOptions { MaxDegreeOfParallelism = Math.Max(1, options.Parallelism), CancellationToken = cancellationToken },
+            async (triggerId, ct) =>
+            {
+                try
+                {
+                    await AdvanceAsync(triggerId, ct).ConfigureAwait(false);
+                }
+                catch (Exception e) when (e is not OperationCanceledException)
+                {
+                    LogTriggerFailed(e, triggerId);
+                }
+            }).ConfigureAwait(false);
     }
 
     /// <summary>Whether the read models say a slot is due (or a buffered one waits). They may lag the streams: a lagging
@@ -119,8 +137,8 @@ internal sealed partial class ScheduleRunner(IServiceScopeFactory scopes, IStore
         return schedule.NextAfter(from) is { } next && next <= now;
     }
 
-    /// <summary>Parsed cadences by expression and zone (the loop is single-threaded; a bounded cache).</summary>
-    private readonly Dictionary<(string, string?), CronSchedule> _schedules = [];
+    /// <summary>Parsed cadences by expression and zone (a bounded cache).</summary>
+    private readonly ConcurrentDictionary<(string, string?), CronSchedule> _schedules = new();
 
     private CronSchedule? ScheduleFor(ScheduleConfig config)
     {
@@ -128,7 +146,7 @@ internal sealed partial class ScheduleRunner(IServiceScopeFactory scopes, IStore
         var key = (config.CronExpression, config.Timezone);
         if (_schedules.TryGetValue(key, out var cached)) return cached;
         if (_schedules.Count >= 10_000) _schedules.Clear();
-        return _schedules[key] = config.Schedule()!;
+        return _schedules[key] = config.Schedule()!; // CronSchedule is immutable: a race parses twice, harmlessly
     }
 
     /// <summary>Decides what is due on the trigger's and the schedule's streams, which are exact: a trigger deleted, disabled or
