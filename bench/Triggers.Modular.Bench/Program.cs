@@ -160,6 +160,7 @@ internal static class Program
 
         if (o.RunSchedules)
         {
+            environment.Remove("Phases"); // the load is described by the bench
             environment["Commit"] = Commit();
             environment["Load average when the run started"] = LoadAverage();
             var bursts = await new SchedulesBench(o, environment).RunAsync();

@@ -43,6 +43,19 @@ public sealed class ScheduleDeciderTests
     }
 
     [Fact]
+    public void Given_a_round_planned_at_its_start_When_the_decision_is_recorded_later_Then_the_slot_fires_on_time_stamped_when_recorded()
+    {
+        // A busy round: planned at 10:01:00.300, this trigger's turn came 20 s later — still the slot's on-time firing.
+        var late = new ScheduleCommand.Advance(Target, EveryMinute, Created, At("10:01:00.300"), TimeSpan.Zero, Grace, "allow_all", false, At("10:01:20"));
+        var (_, events) = Run(ScheduleState.Initial, late);
+        var fired = Assert.IsType<ScheduleSlotFired>(events[0]);
+        Assert.Equal(("on_time", At("10:01:00"), At("10:01:20")), (fired.Kind, fired.ScheduledAt, fired.At));
+        Assert.DoesNotContain(events, e => e is ScheduleSlotsMissed);
+        // Planned at the recording time instead, the same slot is past the grace and counted missed.
+        Assert.IsType<ScheduleSlotsMissed>(Run(ScheduleState.Initial, Advance("10:01:20")).Events[0]);
+    }
+
+    [Fact]
     public void Given_a_slot_before_the_schedule_began_Then_nothing_fires_for_it()
     {
         Assert.Empty(Run(ScheduleState.Initial, Advance("10:00:59")).Events); // created 10:00:30: 10:00 was before

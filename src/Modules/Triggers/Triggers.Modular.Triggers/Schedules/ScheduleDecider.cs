@@ -20,9 +20,14 @@ internal abstract record ScheduleCommand
 {
     /// <summary>Decide what is due at <see cref="Now"/>. <see cref="Since"/>: when the current cadence began (the trigger's
     /// creation, its last enabling or config change) — nothing before it fires or counts as missed. <see cref="PreviousRunning"/>:
-    /// whether the last execution this schedule started is still pending or running.</summary>
+    /// whether the last execution this schedule started is still pending or running. <see cref="At"/>: when the decision is
+    /// recorded (default <see cref="Now"/>); the firing loop plans a whole round at its start (<see cref="Now"/>), so the
+    /// time the round itself takes never turns a due slot into a missed one.</summary>
     public sealed record Advance(ScheduleTarget Target, CronSchedule Schedule, DateTimeOffset Since, DateTimeOffset Now, TimeSpan Window, TimeSpan Grace,
-        string OverlapPolicy, bool PreviousRunning) : ScheduleCommand;
+        string OverlapPolicy, bool PreviousRunning, DateTimeOffset? At = null) : ScheduleCommand
+    {
+        public DateTimeOffset RecordedAt => At is { } at && at > Now ? at : Now;
+    }
 
     public sealed record Pause(ScheduleTarget Target, DateTimeOffset At) : ScheduleCommand;
 
@@ -70,7 +75,7 @@ internal sealed class ScheduleDecider : IDecider<ScheduleState, ScheduleCommand,
         var buffered = state.BufferedSlot is not null;
         if (buffered && !running)
         {
-            var fired = Fire(t, state.BufferedSlot!, state.BufferedAt!.Value, ExecutionIdFor(t.TriggerId, state.BufferedSlot!), "buffered", a.Now);
+            var fired = Fire(t, state.BufferedSlot!, state.BufferedAt!.Value, ExecutionIdFor(t.TriggerId, state.BufferedSlot!), "buffered", a.RecordedAt);
             events.AddRange(fired);
             running = true;
             lastExecution = ((ScheduleSlotFired)fired[0]).ExecutionId;
@@ -81,7 +86,7 @@ internal sealed class ScheduleDecider : IDecider<ScheduleState, ScheduleCommand,
         var plan = SlotPlanner.Plan(a.Schedule, from, a.Now, a.Window, a.Grace);
         if (plan.MissedCount > 0)
             events.Add(new ScheduleSlotsMissed(t.TriggerId, t.TenantId, t.Environment, plan.MissedCount, plan.MissedCountCapped, plan.FirstMissed!.Value,
-                plan.LastMissed!.Value, a.Now));
+                plan.LastMissed!.Value, a.RecordedAt));
         foreach (var slot in plan.Fire)
         {
             var name = a.Schedule.SlotKey(slot);
@@ -89,19 +94,19 @@ internal sealed class ScheduleDecider : IDecider<ScheduleState, ScheduleCommand,
             {
                 if (a.OverlapPolicy == "buffer_one" && !buffered)
                 {
-                    events.Add(new ScheduleSlotBuffered(t.TriggerId, t.TenantId, t.Environment, name, slot, lastExecution ?? "", a.Now));
+                    events.Add(new ScheduleSlotBuffered(t.TriggerId, t.TenantId, t.Environment, name, slot, lastExecution ?? "", a.RecordedAt));
                     buffered = true;
                 }
                 else
                 {
-                    events.Add(new ScheduleSlotSkipped(t.TriggerId, t.TenantId, t.Environment, name, slot, "overlap", lastExecution, a.Now));
+                    events.Add(new ScheduleSlotSkipped(t.TriggerId, t.TenantId, t.Environment, name, slot, "overlap", lastExecution, a.RecordedAt));
                 }
 
                 continue;
             }
 
             var id = ExecutionIdFor(t.TriggerId, name);
-            events.AddRange(Fire(t, name, slot, id, a.Now - slot > a.Grace ? "catch_up" : "on_time", a.Now));
+            events.AddRange(Fire(t, name, slot, id, a.Now - slot > a.Grace ? "catch_up" : "on_time", a.RecordedAt));
             running = true;
             lastExecution = id;
         }

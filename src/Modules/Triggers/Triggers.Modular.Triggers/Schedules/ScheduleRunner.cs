@@ -115,7 +115,7 @@ internal sealed partial class ScheduleRunner(IServiceScopeFactory scopes, IStore
             {
                 try
                 {
-                    await AdvanceAsync(triggerId, ct).ConfigureAwait(false);
+                    await AdvanceAsync(triggerId, now, ct).ConfigureAwait(false);
                 }
                 catch (Exception e) when (e is not OperationCanceledException)
                 {
@@ -151,7 +151,7 @@ internal sealed partial class ScheduleRunner(IServiceScopeFactory scopes, IStore
 
     /// <summary>Decides what is due on the trigger's and the schedule's streams, which are exact: a trigger deleted, disabled or
     /// changed since the read model was written is taken as it is now.</summary>
-    private async Task AdvanceAsync(string triggerId, CancellationToken cancellationToken)
+    private async Task AdvanceAsync(string triggerId, DateTimeOffset roundStart, CancellationToken cancellationToken)
     {
         using var scope = scopes.CreateScope();
         var handler = scope.ServiceProvider.GetRequiredService<CommandHandler>();
@@ -164,7 +164,7 @@ internal sealed partial class ScheduleRunner(IServiceScopeFactory scopes, IStore
 
         var stream = ScheduleEventTypes.StreamFor(triggerId);
         var (state, _) = await handler.LoadAsync(ScheduleDecider.Instance, stream, cancellationToken).ConfigureAwait(false);
-        var now = clock.GetUtcNow();
+        var now = roundStart; // what is due, as of the round's start (see ScheduleCommand.Advance.At)
         if (state.Paused) return;
         var from = state.Cursor is { } cursor && cursor > since ? cursor : since;
         var nextSlot = schedule.NextAfter(from);
@@ -181,7 +181,7 @@ internal sealed partial class ScheduleRunner(IServiceScopeFactory scopes, IStore
 
         var target = new ScheduleTarget(trigger.Id, trigger.TenantId, trigger.Environment, trigger.WorkflowId);
         var result = await handler.HandleAsync(ScheduleDecider.Instance, stream,
-            new ScheduleCommand.Advance(target, schedule, since, now, TimeSpan.FromSeconds(config.CatchupWindowSeconds), TimeSpan.FromSeconds(options.GraceSeconds), policy, running),
+            new ScheduleCommand.Advance(target, schedule, since, now, TimeSpan.FromSeconds(config.CatchupWindowSeconds), TimeSpan.FromSeconds(options.GraceSeconds), policy, running, clock.GetUtcNow()),
             new EventMetadata(trigger.TenantId, trigger.Environment, "scheduler", $"{trigger.Id}/{now:O}", null), maxAttempts: 3,
             cancellationToken: cancellationToken).ConfigureAwait(false);
         TriggerMetrics.RecordSchedule(result.NewEvents);
