@@ -67,8 +67,9 @@ public sealed class ScheduleLifecycleTests
         var fired = await FiredAsync(host, firing);
 
         var items = (await EventuallyAsync(async () => await (await client.GetAsync(Url($"/api/v1/triggers?workflow_id={workflow}"))).JsonAsync(),
-                l => l["items"]!.AsArray().Any(i => Str(i!["id"]) == firing && i["schedule"]!["run_count"]!.GetValue<long>() == fired.Count),
-                "the list caught up with the fired slots"))["items"]!.AsArray()
+                l => l["items"]!.AsArray().Any(i => Str(i!["id"]) == firing && i["schedule"]!["run_count"]!.GetValue<long>() == fired.Count
+                                                    && Str(i["schedule"]!["state"]) == "disabled"),
+                "the list caught up with the fired slots and the disable (two read models)"))["items"]!.AsArray()
             .ToDictionary(i => Str(i!["id"]), i => i!);
 
         var f = items[firing]["schedule"]!;
