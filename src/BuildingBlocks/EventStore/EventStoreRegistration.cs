@@ -56,6 +56,9 @@ public static class EventStoreRegistration
         services.AddSingleton<IEventStore>(sp => provider.Equals("postgres", StringComparison.OrdinalIgnoreCase)
             ? sp.GetRequiredService<PostgresEventStore>()
             : sp.GetRequiredService<SqliteEventStore>());
+        services.AddSingleton<IEventHistory>(sp => provider.Equals("postgres", StringComparison.OrdinalIgnoreCase)
+            ? sp.GetRequiredService<PostgresEventStore>()
+            : sp.GetRequiredService<SqliteEventStore>());
         return services;
     }
 

@@ -15,7 +15,7 @@ namespace Triggers.Modular.BuildingBlocks.EventStore.Postgres;
 /// is committed at once as before.
 /// </summary>
 public sealed class PostgresEventStore(PostgresStoreDatabase database, PostgresAppendSignal signal, EventStoreOptions options, TimeProvider clock)
-    : IEventStore, IAppendTransactions, IAsyncDisposable
+    : IEventStore, IAppendTransactions, IEventHistory, IAsyncDisposable
 {
     private readonly Channel<QueuedAppend> _queue = Channel.CreateUnbounded<QueuedAppend>(new UnboundedChannelOptions { SingleReader = false });
     private readonly CancellationTokenSource _stop = new();
@@ -408,6 +408,42 @@ public sealed class PostgresEventStore(PostgresStoreDatabase database, PostgresA
         return await connection.ExecuteScalarAsync<long>(new CommandDefinition(
             $"SELECT COUNT(*) FROM event_store.events e WHERE (e.tx_id, e.seq) > (@c, @p) AND {Visible}{where}",
             parameters, cancellationToken: cancellationToken)).ConfigureAwait(false);
+    }
+
+    public async Task<IReadOnlyList<RecordedEvent>> ReadAsync(HistoryQuery query, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(query);
+        ArgumentOutOfRangeException.ThrowIfLessThan(query.Limit, 1);
+        var backward = query.Direction == ReadDirection.Backward;
+        var parameters = new DynamicParameters(new { tenant = query.TenantId, environment = query.Environment, max = query.Limit });
+        var sql = new StringBuilder($"SELECT {Columns} FROM event_store.events e WHERE e.tenant_id = @tenant AND e.environment = @environment AND {Visible}");
+        if (query.After is { } after)
+        {
+            sql.Append(backward ? " AND (e.tx_id, e.seq) < (@c, @p)" : " AND (e.tx_id, e.seq) > (@c, @p)");
+            parameters.Add("c", after.Commit);
+            parameters.Add("p", after.Prepare);
+        }
+
+        Filter(sql, parameters, " AND e.stream_name = @stream", "stream", query.Stream);
+        Filter(sql, parameters, " AND e.category = @category", "category", query.Category);
+        Filter(sql, parameters, " AND e.type = @type", "type", query.Type);
+        Filter(sql, parameters, " AND starts_with(e.type, @typePrefix)", "typePrefix", query.TypePrefix);
+        Filter(sql, parameters, " AND e.created_at >= @from", "from", query.From?.UtcDateTime);
+        Filter(sql, parameters, " AND e.created_at < @to", "to", query.To?.UtcDateTime);
+        Filter(sql, parameters, " AND e.correlation_id = @correlation", "correlation", query.CorrelationId);
+        Filter(sql, parameters, " AND e.actor = @actor", "actor", query.Actor);
+        sql.Append(backward ? " ORDER BY e.tx_id DESC, e.seq DESC LIMIT @max" : " ORDER BY e.tx_id, e.seq LIMIT @max");
+        await using var connection = await database.DataSource.OpenConnectionAsync(cancellationToken).ConfigureAwait(false);
+        var rows = await connection.QueryAsync<EventRow>(new CommandDefinition(sql.ToString(), parameters, cancellationToken: cancellationToken))
+            .ConfigureAwait(false);
+        return [.. rows.Select(r => r.ToRecorded())];
+    }
+
+    private static void Filter(StringBuilder sql, DynamicParameters parameters, string clause, string name, object? value)
+    {
+        if (value is null) return;
+        sql.Append(clause);
+        parameters.Add(name, value);
     }
 
     private static string FilterSql(AllFilter? filter, DynamicParameters parameters)

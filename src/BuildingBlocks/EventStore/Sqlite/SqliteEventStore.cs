@@ -9,7 +9,7 @@ namespace Triggers.Modular.BuildingBlocks.EventStore.Sqlite;
 
 /// <summary>The embedded event store: one SQLite file, WAL, one writer at a time (docs/adr/0002, 0003).</summary>
 public sealed class SqliteEventStore(SqliteStoreDatabase database, EventStoreOptions options, TimeProvider clock)
-    : IEventStore, IAppendTransactions
+    : IEventStore, IAppendTransactions, IEventHistory
 {
     private const string Columns =
         "position, event_id, stream_name, revision, type, schema_version, data, tenant_id, environment, actor, " +
@@ -159,6 +159,42 @@ public sealed class SqliteEventStore(SqliteStoreDatabase database, EventStoreOpt
         await using var connection = await database.OpenConnectionAsync(cancellationToken).ConfigureAwait(false);
         return await connection.ExecuteScalarAsync<long>(new CommandDefinition(
             $"SELECT COUNT(*) FROM es_events WHERE position > @after{where}", parameters, cancellationToken: cancellationToken)).ConfigureAwait(false);
+    }
+
+    public async Task<IReadOnlyList<RecordedEvent>> ReadAsync(HistoryQuery query, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(query);
+        ArgumentOutOfRangeException.ThrowIfLessThan(query.Limit, 1);
+        var backward = query.Direction == ReadDirection.Backward;
+        var parameters = new DynamicParameters(new { tenant = query.TenantId, environment = query.Environment, max = query.Limit });
+        var sql = new StringBuilder($"SELECT {Columns} FROM es_events WHERE tenant_id = @tenant AND environment = @environment");
+        if (query.After is { } after)
+        {
+            sql.Append(backward ? " AND position < @after" : " AND position > @after");
+            parameters.Add("after", after.Commit);
+        }
+
+        Filter(sql, parameters, " AND stream_name = @stream", "stream", query.Stream);
+        Filter(sql, parameters, " AND category = @category", "category", query.Category);
+        Filter(sql, parameters, " AND type = @type", "type", query.Type);
+        Filter(sql, parameters, " AND substr(type, 1, length(@typePrefix)) = @typePrefix", "typePrefix", query.TypePrefix);
+        // created_at is stored as the round-trip ("O") text of a UTC time: fixed width, so text order is time order.
+        Filter(sql, parameters, " AND created_at >= @from", "from", query.From?.ToUniversalTime().ToString("O", CultureInfo.InvariantCulture));
+        Filter(sql, parameters, " AND created_at < @to", "to", query.To?.ToUniversalTime().ToString("O", CultureInfo.InvariantCulture));
+        Filter(sql, parameters, " AND correlation_id = @correlation", "correlation", query.CorrelationId);
+        Filter(sql, parameters, " AND actor = @actor", "actor", query.Actor);
+        sql.Append(backward ? " ORDER BY position DESC LIMIT @max" : " ORDER BY position LIMIT @max");
+        await using var connection = await database.OpenConnectionAsync(cancellationToken).ConfigureAwait(false);
+        var rows = await connection.QueryAsync<EventRow>(new CommandDefinition(sql.ToString(), parameters, cancellationToken: cancellationToken))
+            .ConfigureAwait(false);
+        return [.. rows.Select(r => r.ToRecorded())];
+    }
+
+    private static void Filter(StringBuilder sql, DynamicParameters parameters, string clause, string name, object? value)
+    {
+        if (value is null) return;
+        sql.Append(clause);
+        parameters.Add(name, value);
     }
 
     private static string FilterSql(AllFilter? filter, DynamicParameters parameters)

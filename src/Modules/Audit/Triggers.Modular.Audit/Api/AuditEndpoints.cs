@@ -1,0 +1,110 @@
+using System.Text;
+using System.Text.Json;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Http;
+using Microsoft.AspNetCore.Mvc;
+using Microsoft.AspNetCore.Routing;
+using Microsoft.Extensions.Options;
+using Microsoft.Net.Http.Headers;
+using Triggers.Modular.Audit.History;
+using Triggers.Modular.BuildingBlocks.EventStore;
+using Triggers.Modular.BuildingBlocks.Security;
+
+namespace Triggers.Modular.Audit;
+
+public static class AuditEndpoints
+{
+    private const string Route = "/api/v1/audit";
+    private const string Ndjson = "application/x-ndjson";
+
+    /// <summary>Maps the history API (SPEC §6, permission <c>audit:read</c>).</summary>
+    public static IEndpointRouteBuilder MapAuditEndpoints(this IEndpointRouteBuilder endpoints)
+    {
+        var group = endpoints.MapGroup(Route).WithTags("Audit");
+
+        group.MapGet("/events", async (HttpContext http, [FromQuery] string? stream, [FromQuery] string? category, [FromQuery] string? type,
+                [FromQuery] DateTimeOffset? from, [FromQuery] DateTimeOffset? to, [FromQuery(Name = "correlation_id")] string? correlationId,
+                [FromQuery] string? actor, [FromQuery] string? order, [FromQuery] int? limit, [FromQuery] string? cursor, AuditMediator mediator,
+                IEventHistory history, IOptions<Microsoft.AspNetCore.Http.Json.JsonOptions> json, CancellationToken ct) =>
+            {
+                var filter = new AuditFilter(stream, category, type, from, to, correlationId, actor, order, limit ?? 100, cursor);
+                if (!WantsNdjson(http.Request))
+                    return Results.Ok(await mediator.Send(new ListAuditEvents(filter), ct));
+                var plan = await mediator.Send(new PlanAuditExport(filter), ct);
+                return new NdjsonExport(plan, history, json.Value.SerializerOptions);
+            })
+            .RequireAuthorization(Permissions.AuditRead)
+            .WithName("ListAuditEvents")
+            .WithSummary("The tenant × environment's event history, newest first (order=oldest for oldest first), paged by position: pass " +
+                "next_cursor as cursor. Filters: stream, category, type (exact, or a prefix ending in *), from (inclusive) / to (exclusive) " +
+                "on the recorded time, correlation_id, actor; limit 1–1000 (default 100). With Accept: application/x-ndjson, every " +
+                "matching event is streamed, one JSON object per line (limit does not apply).")
+            .Produces<AuditEventPage>()
+            .Produces(StatusCodes.Status200OK, contentType: Ndjson)
+            .ProducesValidationProblem();
+
+        group.MapGet("/streams/{stream}", async (string stream, [FromQuery(Name = "from_revision")] long? fromRevision, [FromQuery] int? limit,
+                AuditMediator mediator, CancellationToken ct) =>
+                TypedResults.Ok(await mediator.Send(new ReadAuditStream(stream, fromRevision ?? 0, limit ?? 100), ct)))
+            .RequireAuthorization(Permissions.AuditRead)
+            .WithName("ReadAuditStream")
+            .WithSummary("One stream's events in revision order, from from_revision (default 0), limit 1–1000 (default 100); next_revision " +
+                "continues. A stream of another tenant or environment is 404, like one that does not exist.")
+            .ProducesProblem(StatusCodes.Status404NotFound);
+
+        return endpoints;
+    }
+
+    private static bool WantsNdjson(HttpRequest request) =>
+        MediaTypeHeaderValue.TryParseList(request.Headers.Accept, out var accepted)
+        && accepted.Any(a => a.MediaType.Equals(Ndjson, StringComparison.OrdinalIgnoreCase));
+
+    /// <summary>Streams every event of the plan, page by page (1,000 at a time), one line each: memory stays flat whatever the
+    /// export's size. A client that goes away cancels the reading.</summary>
+    private sealed class NdjsonExport(HistoryQuery plan, IEventHistory history, JsonSerializerOptions options) : IResult
+    {
+        public async Task ExecuteAsync(HttpContext httpContext)
+        {
+            var response = httpContext.Response;
+            var ct = httpContext.RequestAborted;
+            response.ContentType = Ndjson;
+            var naming = options.PropertyNamingPolicy ?? JsonNamingPolicy.SnakeCaseLower;
+            var query = plan;
+            var newline = "\n"u8.ToArray();
+            while (true)
+            {
+                var page = await history.ReadAsync(query, ct);
+                if (page.Count == 0) break;
+                foreach (var e in page)
+                {
+                    await using (var writer = new Utf8JsonWriter(response.BodyWriter.AsStream(leaveOpen: true)))
+                        WriteEvent(writer, e, naming);
+                    await response.BodyWriter.WriteAsync(newline, ct);
+                }
+
+                await response.BodyWriter.FlushAsync(ct);
+                if (page.Count < query.Limit) break;
+                query = query with { After = page[^1].Position };
+            }
+        }
+
+        private static void WriteEvent(Utf8JsonWriter w, RecordedEvent e, JsonNamingPolicy naming)
+        {
+            w.WriteStartObject();
+            w.WriteString(naming.ConvertName(nameof(AuditEventDto.Position)), e.Position.ToString());
+            w.WriteString(naming.ConvertName(nameof(AuditEventDto.EventId)), e.EventId.ToString());
+            w.WriteString(naming.ConvertName(nameof(AuditEventDto.Stream)), e.StreamName);
+            w.WriteNumber(naming.ConvertName(nameof(AuditEventDto.Revision)), e.Revision);
+            w.WriteString(naming.ConvertName(nameof(AuditEventDto.Type)), e.Type);
+            w.WriteNumber(naming.ConvertName(nameof(AuditEventDto.SchemaVersion)), e.SchemaVersion);
+            w.WriteString(naming.ConvertName(nameof(AuditEventDto.RecordedAt)), e.CreatedAt);
+            // Absent when null, as in the API's JSON.
+            if (e.Metadata.Actor is { } actor) w.WriteString(naming.ConvertName(nameof(AuditEventDto.Actor)), actor);
+            if (e.Metadata.CorrelationId is { } correlation) w.WriteString(naming.ConvertName(nameof(AuditEventDto.CorrelationId)), correlation);
+            if (e.Metadata.CausationId is { } causation) w.WriteString(naming.ConvertName(nameof(AuditEventDto.CausationId)), causation);
+            w.WritePropertyName(naming.ConvertName(nameof(AuditEventDto.Data)));
+            w.WriteRawValue(e.Data, skipInputValidation: true); // stored as written: valid JSON
+            w.WriteEndObject();
+        }
+    }
+}
