@@ -52,6 +52,16 @@ public static class AuditEndpoints
                 "continues. A stream of another tenant or environment is 404, like one that does not exist.")
             .ProducesProblem(StatusCodes.Status404NotFound);
 
+        group.MapGet("/trace/{id}", async (string id, AuditMediator mediator, CancellationToken ct) =>
+                TypedResults.Ok(await mediator.Send(new TraceAudit(id), ct)))
+            .RequireAuthorization(Permissions.AuditRead)
+            .WithName("TraceAudit")
+            .WithSummary("Everything that followed from one accepted event (evt_…), webhook request (whr_…) or execution (exec_…): its stream, " +
+                "then every stream reached through causation within its correlation id — routing decisions (triggers fired or skipped), " +
+                "the executions started and their steps, events emitted by steps and what those fired — each stream with its events in " +
+                "position order. Another tenant's or environment's id is 404.")
+            .ProducesProblem(StatusCodes.Status404NotFound);
+
         return endpoints;
     }
 
