@@ -59,6 +59,10 @@ public static class EventStoreRegistration
         services.AddSingleton<IEventHistory>(sp => provider.Equals("postgres", StringComparison.OrdinalIgnoreCase)
             ? sp.GetRequiredService<PostgresEventStore>()
             : sp.GetRequiredService<SqliteEventStore>());
+        services.AddSingleton<IEventChain>(sp => provider.Equals("postgres", StringComparison.OrdinalIgnoreCase)
+            ? sp.GetRequiredService<PostgresEventStore>()
+            : sp.GetRequiredService<SqliteEventStore>());
+        services.AddSingleton<ChainVerifier>();
         return services;
     }
 

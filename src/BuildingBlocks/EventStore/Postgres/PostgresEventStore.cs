@@ -15,7 +15,7 @@ namespace Triggers.Modular.BuildingBlocks.EventStore.Postgres;
 /// is committed at once as before.
 /// </summary>
 public sealed class PostgresEventStore(PostgresStoreDatabase database, PostgresAppendSignal signal, EventStoreOptions options, TimeProvider clock)
-    : IEventStore, IAppendTransactions, IEventHistory, IAsyncDisposable
+    : IEventStore, IAppendTransactions, IEventHistory, IEventChain, IAsyncDisposable
 {
     private readonly Channel<QueuedAppend> _queue = Channel.CreateUnbounded<QueuedAppend>(new UnboundedChannelOptions { SingleReader = false });
     private readonly CancellationTokenSource _stop = new();
@@ -298,7 +298,7 @@ public sealed class PostgresEventStore(PostgresStoreDatabase database, PostgresA
 
     private const string AppendSql =
         "SELECT status, current_revision, last_tx_id, last_seq FROM event_store.append_events(" +
-        "$1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)";
+        "$1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14)";
 
     private void AddAppendParameters(NpgsqlParameterCollection parameters, string stream, ExpectedRevision expected, IReadOnlyList<EventData> events)
     {
@@ -312,9 +312,13 @@ public sealed class PostgresEventStore(PostgresStoreDatabase database, PostgresA
         var actors = new string?[n];
         var correlations = new string?[n];
         var causations = new string?[n];
+        var digests = new byte[n][];
+        // The created time as PostgreSQL keeps it (microseconds), so the digest covers the stored value (docs/adr/0016).
+        var createdAt = EventHash.Normalize(clock.GetUtcNow());
         for (var i = 0; i < n; i++)
         {
             var e = events[i];
+            digests[i] = EventHash.Digest(e.EventId, stream, e.Type, e.SchemaVersion, e.Data, e.Metadata, createdAt);
             ids[i] = e.EventId;
             types[i] = e.Type;
             versions[i] = e.SchemaVersion;
@@ -335,7 +339,8 @@ public sealed class PostgresEventStore(PostgresStoreDatabase database, PostgresA
         parameters.Add(new NpgsqlParameter<string[]> { TypedValue = data });
         foreach (var column in new[] { tenants, environments, actors, correlations, causations })
             parameters.Add(new NpgsqlParameter { Value = column, NpgsqlDbType = NpgsqlDbType.Array | NpgsqlDbType.Text });
-        parameters.Add(new NpgsqlParameter<DateTime> { TypedValue = clock.GetUtcNow().UtcDateTime });
+        parameters.Add(new NpgsqlParameter<DateTime> { TypedValue = createdAt.UtcDateTime });
+        parameters.Add(new NpgsqlParameter<byte[][]> { TypedValue = digests, NpgsqlDbType = NpgsqlDbType.Array | NpgsqlDbType.Bytea });
 
     }
 
@@ -439,6 +444,34 @@ public sealed class PostgresEventStore(PostgresStoreDatabase database, PostgresA
         return [.. rows.Select(r => r.ToRecorded())];
     }
 
+    public async Task<IReadOnlyList<ChainRow>> ReadAsync(GlobalPosition after, int maxCount, string? tenantId, string? environment,
+        CancellationToken cancellationToken = default)
+    {
+        var scope = tenantId is null ? "" : " AND e.tenant_id = @tenantId AND e.environment = @environment";
+        await using var connection = await database.DataSource.OpenConnectionAsync(cancellationToken).ConfigureAwait(false);
+        var rows = await connection.QueryAsync<EventRow>(new CommandDefinition(
+            $"SELECT {Columns}, e.hash FROM event_store.events e WHERE (e.tx_id, e.seq) > (@c, @p) AND {Visible}{scope} ORDER BY e.tx_id, e.seq LIMIT @max",
+            new { c = after.Commit, p = after.Prepare, max = maxCount, tenantId, environment }, cancellationToken: cancellationToken)).ConfigureAwait(false);
+        return [.. rows.Select(r => new ChainRow(r.ToRecorded(), r.Hash))];
+    }
+
+    public async Task<ChainRow?> ReadAtAsync(string stream, long revision, CancellationToken cancellationToken = default)
+    {
+        await using var connection = await database.DataSource.OpenConnectionAsync(cancellationToken).ConfigureAwait(false);
+        var row = await connection.QuerySingleOrDefaultAsync<EventRow>(new CommandDefinition(
+            $"SELECT {Columns}, e.hash FROM event_store.events e WHERE e.stream_name = @stream AND e.revision = @revision", new { stream, revision },
+            cancellationToken: cancellationToken)).ConfigureAwait(false);
+        return row is null ? null : new ChainRow(row.ToRecorded(), row.Hash);
+    }
+
+    public async Task<StreamHead?> ReadHeadAsync(string stream, CancellationToken cancellationToken = default)
+    {
+        await using var connection = await database.DataSource.OpenConnectionAsync(cancellationToken).ConfigureAwait(false);
+        return await connection.QuerySingleOrDefaultAsync<StreamHead>(new CommandDefinition(
+            "SELECT revision AS Revision, last_hash AS LastHash FROM event_store.streams WHERE stream_name = @stream", new { stream },
+            cancellationToken: cancellationToken)).ConfigureAwait(false);
+    }
+
     private static void Filter(StringBuilder sql, DynamicParameters parameters, string clause, string name, object? value)
     {
         if (value is null) return;
@@ -518,6 +551,7 @@ public sealed class PostgresEventStore(PostgresStoreDatabase database, PostgresA
         public string? Correlation_Id { get; init; }
         public string? Causation_Id { get; init; }
         public DateTime Created_At { get; init; }
+        public byte[]? Hash { get; init; }
 
         public RecordedEvent ToRecorded() => new(
             Event_Id!.Value, Stream_Name, Revision, new GlobalPosition(Tx_Id, Seq), Type, Schema_Version, Data,

@@ -9,7 +9,7 @@ namespace Triggers.Modular.BuildingBlocks.EventStore.Sqlite;
 
 /// <summary>The embedded event store: one SQLite file, WAL, one writer at a time (docs/adr/0002, 0003).</summary>
 public sealed class SqliteEventStore(SqliteStoreDatabase database, EventStoreOptions options, TimeProvider clock)
-    : IEventStore, IAppendTransactions, IEventHistory
+    : IEventStore, IAppendTransactions, IEventHistory, IEventChain
 {
     private const string Columns =
         "position, event_id, stream_name, revision, type, schema_version, data, tenant_id, environment, actor, " +
@@ -50,8 +50,9 @@ public sealed class SqliteEventStore(SqliteStoreDatabase database, EventStoreOpt
     private async Task<AppendResult> AppendInTransactionAsync(SqliteConnection connection, SqliteTransaction tx, string stream,
         ExpectedRevision expected, IReadOnlyList<EventData> events)
     {
-        var current = await connection.ExecuteScalarAsync<long?>(
-            "SELECT revision FROM es_streams WHERE stream_name = @stream", new { stream }, tx).ConfigureAwait(false) ?? StreamRevision.None;
+        var head = await connection.QuerySingleOrDefaultAsync<StreamHeadRow>(
+            "SELECT revision AS Revision, last_hash AS LastHash FROM es_streams WHERE stream_name = @stream", new { stream }, tx).ConfigureAwait(false);
+        var current = head?.Revision ?? StreamRevision.None;
 
         var stored = (await connection.QueryAsync<StoredIdRow>(
             "SELECT event_id AS EventId, stream_name AS StreamName, revision AS Revision, position AS Position " +
@@ -66,24 +67,29 @@ public sealed class SqliteEventStore(SqliteStoreDatabase database, EventStoreOpt
             throw new WrongExpectedRevisionException(stream, expected, current);
 
         var category = StreamName.CategoryOf(stream);
-        var createdAt = clock.GetUtcNow().ToString("O", CultureInfo.InvariantCulture);
+        // Microseconds, as on PostgreSQL: the digest covers the stored value (docs/adr/0016).
+        var createdAtTime = EventHash.Normalize(clock.GetUtcNow());
+        var createdAt = createdAtTime.ToString("O", CultureInfo.InvariantCulture);
         await using var insert = connection.CreateCommand();
         insert.Transaction = tx;
         insert.CommandText =
             "INSERT INTO es_events (event_id, stream_name, category, revision, type, schema_version, data, tenant_id, " +
-            "environment, actor, correlation_id, causation_id, created_at) VALUES ($id, $stream, $category, $revision, $type, " +
-            "$version, $data, $tenant, $environment, $actor, $correlation, $causation, $created) RETURNING position";
+            "environment, actor, correlation_id, causation_id, created_at, hash) VALUES ($id, $stream, $category, $revision, $type, " +
+            "$version, $data, $tenant, $environment, $actor, $correlation, $causation, $created, $hash) RETURNING position";
         var p = new Dictionary<string, SqliteParameter>();
-        foreach (var name in new[] { "$id", "$stream", "$category", "$revision", "$type", "$version", "$data", "$tenant", "$environment", "$actor", "$correlation", "$causation", "$created" })
+        foreach (var name in new[] { "$id", "$stream", "$category", "$revision", "$type", "$version", "$data", "$tenant", "$environment", "$actor", "$correlation", "$causation", "$created", "$hash" })
             p[name] = insert.Parameters.Add(new SqliteParameter { ParameterName = name });
         p["$stream"].Value = stream;
         p["$category"].Value = category;
         p["$created"].Value = createdAt;
 
         long position = 0;
+        var previous = head?.LastHash ?? EventHash.Genesis();
         for (var i = 0; i < events.Count; i++)
         {
             var e = events[i];
+            previous = EventHash.Link(previous, EventHash.Digest(e.EventId, stream, e.Type, e.SchemaVersion, e.Data, e.Metadata, createdAtTime), current + 1 + i);
+            p["$hash"].Value = previous;
             p["$id"].Value = e.EventId.ToString();
             p["$revision"].Value = current + 1 + i;
             p["$type"].Value = e.Type;
@@ -99,8 +105,9 @@ public sealed class SqliteEventStore(SqliteStoreDatabase database, EventStoreOpt
 
         var next = current + events.Count;
         await connection.ExecuteAsync(
-            "INSERT INTO es_streams (stream_name, revision) VALUES (@stream, @next) " +
-            "ON CONFLICT (stream_name) DO UPDATE SET revision = excluded.revision", new { stream, next }, tx).ConfigureAwait(false);
+            "INSERT INTO es_streams (stream_name, revision, last_hash) VALUES (@stream, @next, @previous) " +
+            "ON CONFLICT (stream_name) DO UPDATE SET revision = excluded.revision, last_hash = excluded.last_hash", new { stream, next, previous }, tx)
+            .ConfigureAwait(false);
         return new AppendResult(next, new GlobalPosition(position, position));
     }
 
@@ -190,6 +197,35 @@ public sealed class SqliteEventStore(SqliteStoreDatabase database, EventStoreOpt
         return [.. rows.Select(r => r.ToRecorded())];
     }
 
+    public async Task<IReadOnlyList<ChainRow>> ReadAsync(GlobalPosition after, int maxCount, string? tenantId, string? environment,
+        CancellationToken cancellationToken = default)
+    {
+        var scope = tenantId is null ? "" : " AND tenant_id = @tenantId AND environment = @environment";
+        await using var connection = await database.OpenConnectionAsync(cancellationToken).ConfigureAwait(false);
+        var rows = await connection.QueryAsync<EventRow>(new CommandDefinition(
+            $"SELECT {Columns}, hash FROM es_events WHERE position > @after{scope} ORDER BY position LIMIT @max",
+            new { after = after.Commit, max = maxCount, tenantId, environment }, cancellationToken: cancellationToken)).ConfigureAwait(false);
+        return [.. rows.Select(r => new ChainRow(r.ToRecorded(), r.Hash))];
+    }
+
+    public async Task<ChainRow?> ReadAtAsync(string stream, long revision, CancellationToken cancellationToken = default)
+    {
+        await using var connection = await database.OpenConnectionAsync(cancellationToken).ConfigureAwait(false);
+        var row = await connection.QuerySingleOrDefaultAsync<EventRow>(new CommandDefinition(
+            $"SELECT {Columns}, hash FROM es_events WHERE stream_name = @stream AND revision = @revision", new { stream, revision },
+            cancellationToken: cancellationToken)).ConfigureAwait(false);
+        return row is null ? null : new ChainRow(row.ToRecorded(), row.Hash);
+    }
+
+    public async Task<StreamHead?> ReadHeadAsync(string stream, CancellationToken cancellationToken = default)
+    {
+        await using var connection = await database.OpenConnectionAsync(cancellationToken).ConfigureAwait(false);
+        var head = await connection.QuerySingleOrDefaultAsync<StreamHeadRow>(new CommandDefinition(
+            "SELECT revision AS Revision, last_hash AS LastHash FROM es_streams WHERE stream_name = @stream", new { stream },
+            cancellationToken: cancellationToken)).ConfigureAwait(false);
+        return head is null ? null : new StreamHead(head.Revision, head.LastHash);
+    }
+
     private static void Filter(StringBuilder sql, DynamicParameters parameters, string clause, string name, object? value)
     {
         if (value is null) return;
@@ -265,6 +301,8 @@ public sealed class SqliteEventStore(SqliteStoreDatabase database, EventStoreOpt
 
     private sealed record StoredIdRow(string EventId, string StreamName, long Revision, long Position);
 
+    private sealed record StreamHeadRow(long Revision, byte[]? LastHash);
+
     private sealed class EventRow
     {
         public long Position { get; init; }
@@ -281,6 +319,7 @@ public sealed class SqliteEventStore(SqliteStoreDatabase database, EventStoreOpt
         public string? Causation_Id { get; init; }
         public string Created_At { get; init; } = "";
         public long? Head { get; init; }
+        public byte[]? Hash { get; init; }
 
         public RecordedEvent ToRecorded() => new(
             Guid.Parse(Event_Id), Stream_Name, Revision, new GlobalPosition(Position, Position), Type, (int)Schema_Version, Data,

@@ -52,6 +52,17 @@ public static class AuditEndpoints
                 "continues. A stream of another tenant or environment is 404, like one that does not exist.")
             .ProducesProblem(StatusCodes.Status404NotFound);
 
+        group.MapPost("/verify", async ([FromQuery] string? from, [FromQuery] string? to, AuditMediator mediator, CancellationToken ct) =>
+                TypedResults.Ok(await mediator.Send(new VerifyAuditChain(from, to), ct)))
+            .RequireAuthorization(Permissions.AuditRead)
+            .WithName("VerifyAuditChain")
+            .WithSummary("Verify the tamper-evidence hash chains of the caller's tenant × environment: each stream's events in order, without " +
+                "gaps, each hashing to its stored link from the one before (docs/adr/0016). from / to: positions (from exclusive, to " +
+                "inclusive; default everything, and then each stream's recorded end is checked too). Answers { ok, checked, streams, " +
+                "unhashed_legacy, last_position, first_problem: { kind (altered, missing, reordered, unhashed), stream, revision, " +
+                "position, event_id, detail } }.")
+            .Produces<ChainReport>();
+
         group.MapGet("/trace/{id}", async (string id, AuditMediator mediator, CancellationToken ct) =>
                 TypedResults.Ok(await mediator.Send(new TraceAudit(id), ct)))
             .RequireAuthorization(Permissions.AuditRead)

@@ -1,0 +1,164 @@
+namespace Triggers.Modular.BuildingBlocks.EventStore;
+
+/// <summary>A stored event with its chain hash (null: appended before the chain existed).</summary>
+public sealed record ChainRow(RecordedEvent Event, byte[]? Hash);
+
+/// <summary>The adapter's raw access for verification (docs/adr/0016).</summary>
+public interface IEventChain
+{
+    /// <summary><c>$all</c> forward after <paramref name="after"/>, visible rows only, optionally one tenant × environment.</summary>
+    Task<IReadOnlyList<ChainRow>> ReadAsync(GlobalPosition after, int maxCount, string? tenantId, string? environment,
+        CancellationToken cancellationToken = default);
+
+    /// <summary>The event at a stream's revision, or null when there is none.</summary>
+    Task<ChainRow?> ReadAtAsync(string stream, long revision, CancellationToken cancellationToken = default);
+
+    /// <summary>The stream's recorded revision and last hash, or null when the stream is unknown.</summary>
+    Task<StreamHead?> ReadHeadAsync(string stream, CancellationToken cancellationToken = default);
+}
+
+public sealed record StreamHead(long Revision, byte[]? LastHash);
+
+/// <summary>What verification found first. <see cref="Kind"/>: <c>altered</c> (the stored event does not hash to its
+/// link: its data, metadata, type, time or hash was changed), <c>missing</c> (a revision of the stream is gone — deleted
+/// from the middle or the end), <c>reordered</c> (a revision out of its place), <c>unhashed</c> (an event without a hash
+/// after hashed ones: a hash removed).</summary>
+public sealed record ChainProblem(string Kind, string Stream, long Revision, string? Position, string? EventId, string Detail);
+
+/// <summary><see cref="Checked"/> events verified in <see cref="Streams"/> streams; <see cref="UnhashedLegacy"/> events before
+/// a stream's first hashed one (recorded before the chain existed: not covered). <see cref="LastPosition"/>: where the walk
+/// stopped.</summary>
+public sealed record ChainReport(bool Ok, long Checked, long Streams, long UnhashedLegacy, string? LastPosition, ChainProblem? FirstProblem);
+
+/// <summary>
+/// Walks <c>$all</c> (a range, or everything; one tenant × environment or the whole store) and checks each stream's chain:
+/// revisions in order without gaps, each event hashing to its stored link from the previous one, and — when the walk
+/// reaches the head — each stream ending where its recorded revision and last hash say. Stops at the first problem.
+/// Memory grows with the number of streams walked (a revision and a hash each), not with events.
+/// </summary>
+public sealed class ChainVerifier(IEventChain chain)
+{
+    private const int PageSize = 1_000;
+
+    private sealed class StreamState(long next, byte[] previous, bool hashed)
+    {
+        public long Next { get; set; } = next;
+        public byte[] Previous { get; set; } = previous;
+        public bool Hashed { get; set; } = hashed;
+    }
+
+    /// <param name="after">Start after this position (exclusive); null: from the first event.</param>
+    /// <param name="upTo">Stop after this position (inclusive); null: to the head, and check the streams' recorded ends.</param>
+    public async Task<ChainReport> VerifyAsync(string? tenantId, string? environment, GlobalPosition? after, GlobalPosition? upTo,
+        CancellationToken cancellationToken = default)
+    {
+        var streams = new Dictionary<string, StreamState>(StringComparer.Ordinal);
+        long checkedCount = 0, legacy = 0;
+        var position = after ?? GlobalPosition.Start;
+        string? last = null;
+        while (true)
+        {
+            var page = await chain.ReadAsync(position, PageSize, tenantId, environment, cancellationToken).ConfigureAwait(false);
+            foreach (var row in page)
+            {
+                var e = row.Event;
+                if (upTo is { } end && e.Position > end) return Report(null);
+                var problem = await CheckAsync(streams, row, cancellationToken).ConfigureAwait(false);
+                if (problem is not null) return Report(problem);
+                if (row.Hash is null) legacy++;
+                checkedCount++;
+                last = e.Position.ToString();
+            }
+
+            if (page.Count < PageSize) break;
+            position = page[^1].Event.Position;
+        }
+
+        if (upTo is null)
+        {
+            foreach (var (name, state) in streams)
+            {
+                var problem = await CheckEndAsync(name, state, cancellationToken).ConfigureAwait(false);
+                if (problem is not null) return Report(problem);
+            }
+        }
+
+        return Report(null);
+
+        ChainReport Report(ChainProblem? problem) => new(problem is null, checkedCount, streams.Count, legacy, last, problem);
+    }
+
+    private async Task<ChainProblem?> CheckAsync(Dictionary<string, StreamState> streams, ChainRow row, CancellationToken cancellationToken)
+    {
+        var e = row.Event;
+        if (!streams.TryGetValue(e.StreamName, out var state))
+        {
+            // The first event of this stream in the walk: seed from the one before it.
+            if (e.Revision == 0)
+            {
+                state = new StreamState(0, EventHash.Genesis(), false);
+            }
+            else
+            {
+                var before = await chain.ReadAtAsync(e.StreamName, e.Revision - 1, cancellationToken).ConfigureAwait(false);
+                if (before is null)
+                    return new ChainProblem("missing", e.StreamName, e.Revision - 1, e.Position.ToString(), e.EventId.ToString(),
+                        $"revision {e.Revision - 1} of the stream is not in the store (noticed at revision {e.Revision})");
+                state = new StreamState(e.Revision, before.Hash ?? EventHash.Genesis(), before.Hash is not null);
+            }
+
+            streams[e.StreamName] = state;
+        }
+
+        if (e.Revision != state.Next)
+        {
+            var expected = await chain.ReadAtAsync(e.StreamName, state.Next, cancellationToken).ConfigureAwait(false);
+            if (expected is null)
+                return new ChainProblem("missing", e.StreamName, state.Next, e.Position.ToString(), e.EventId.ToString(),
+                    $"revision {state.Next} of the stream is not in the store (noticed at revision {e.Revision})");
+            return Problem("reordered", e, e.Revision < state.Next
+                ? $"revision {e.Revision} comes again after {state.Next - 1}"
+                : $"expected revision {state.Next} here, found {e.Revision}; revision {state.Next} is elsewhere in the log");
+        }
+
+        if (row.Hash is null)
+        {
+            if (state.Hashed) return Problem("unhashed", e, "no hash, after hashed events of the stream");
+            state.Next = e.Revision + 1;
+            return null;
+        }
+
+        var digest = EventHash.Digest(e.EventId, e.StreamName, e.Type, e.SchemaVersion, e.Data, e.Metadata, e.CreatedAt);
+        var link = EventHash.Link(state.Previous, digest, e.Revision);
+        if (!link.AsSpan().SequenceEqual(row.Hash))
+            return Problem("altered", e, "the stored event does not hash to its link: its content, metadata, time or hash was changed (or the event before it)");
+        state.Previous = row.Hash;
+        state.Hashed = true;
+        state.Next = e.Revision + 1;
+        return null;
+    }
+
+    /// <summary>At the head: the stream's recorded end is where the walk ended (events appended meanwhile excepted).</summary>
+    private async Task<ChainProblem?> CheckEndAsync(string stream, StreamState state, CancellationToken cancellationToken)
+    {
+        var head = await chain.ReadHeadAsync(stream, cancellationToken).ConfigureAwait(false);
+        var lastRevision = state.Next - 1;
+        if (head is null) return new ChainProblem("missing", stream, lastRevision, null, null, "the stream's record is gone");
+        if (head.Revision > lastRevision)
+        {
+            // Appended after the walk read this stream, or deleted: the next revision tells which.
+            if (await chain.ReadAtAsync(stream, lastRevision + 1, cancellationToken).ConfigureAwait(false) is not null) return null;
+            return new ChainProblem("missing", stream, lastRevision + 1, null, null,
+                $"the stream is recorded at revision {head.Revision}, its events end at {lastRevision}");
+        }
+
+        if (head.Revision < lastRevision)
+            return new ChainProblem("altered", stream, head.Revision, null, null, $"the stream is recorded at revision {head.Revision}, its events go on to {lastRevision}");
+        if (state.Hashed && (head.LastHash is not { } lastHash || !lastHash.AsSpan().SequenceEqual(state.Previous)))
+            return new ChainProblem("missing", stream, lastRevision, null, null, "the stream's recorded last hash is not its last event's: events were removed from its end");
+        return null;
+    }
+
+    private static ChainProblem Problem(string kind, RecordedEvent e, string detail) =>
+        new(kind, e.StreamName, e.Revision, e.Position.ToString(), e.EventId.ToString(), detail);
+}
