@@ -48,6 +48,8 @@ internal sealed partial class HostProcess : IDisposable
 
     public bool HasExited => _process.HasExited;
 
+    public int ProcessId => _process.Id;
+
     public static async Task<HostProcess> StartAsync(IReadOnlyDictionary<string, string> environment)
     {
         var start = new ProcessStartInfo("dotnet")
