@@ -1,5 +1,6 @@
 using System.Globalization;
 using System.Net;
+using System.Net.Http.Json;
 using System.Text.Json.Nodes;
 using Microsoft.Data.Sqlite;
 using Microsoft.Extensions.DependencyInjection;
@@ -60,13 +61,13 @@ public sealed class ScheduleClockTests
 
         var q = await StreamAsync(host, quarter);
         Assert.Equal([ScheduleEventTypes.SlotFired], q.Select(e => e.Type).Distinct()); // nothing missed, skipped or buffered
-        Assert.Equal(["2027-03-14T01:45:00", "2027-03-14T03:00:00", "2027-03-14T03:15:00", "2027-03-14T03:30:00"], q.Select(e => e.Slot));
+        Assert.Equal(["2027-03-14T01:45:00-05:00", "2027-03-14T03:00:00-04:00", "2027-03-14T03:15:00-04:00", "2027-03-14T03:30:00-04:00"], q.Select(e => e.Slot));
         Assert.Equal([Utc("2027-03-14T06:45:00Z"), Utc("2027-03-14T07:00:00Z"), Utc("2027-03-14T07:15:00Z"), Utc("2027-03-14T07:30:00Z")],
             q.Select(e => e.ScheduledAt));
         Assert.All(q, e => Assert.Equal("on_time", e.Kind));
         var d = await StreamAsync(host, daily);
         var transition = Assert.Single(d);
-        Assert.Equal((ScheduleEventTypes.SlotFired, "2027-03-14T03:00:00", Utc("2027-03-14T07:00:00Z")), (transition.Type, transition.Slot, transition.ScheduledAt));
+        Assert.Equal((ScheduleEventTypes.SlotFired, "2027-03-14T03:00:00-04:00", Utc("2027-03-14T07:00:00Z")), (transition.Type, transition.Slot, transition.ScheduledAt));
 
         // Every fired slot started its own execution, which ran with the slot's name.
         var executions = await EventuallyAsync(() => ListAsync(client, $"workflow_id={workflow}&status=completed&limit=50"),
@@ -110,10 +111,10 @@ public sealed class ScheduleClockTests
 
         var q = await StreamAsync(host, quarter);
         Assert.Equal([ScheduleEventTypes.SlotFired], q.Select(e => e.Type).Distinct()); // the repeated slots were not even counted missed
-        Assert.Equal(["2027-11-07T01:30:00", "2027-11-07T01:45:00", "2027-11-07T02:00:00"], q.Select(e => e.Slot));
+        Assert.Equal(["2027-11-07T01:30:00-04:00", "2027-11-07T01:45:00-04:00", "2027-11-07T02:00:00-05:00"], q.Select(e => e.Slot));
         Assert.Equal([Utc("2027-11-07T05:30:00Z"), Utc("2027-11-07T05:45:00Z"), Utc("2027-11-07T07:00:00Z")], q.Select(e => e.ScheduledAt));
         var d = Assert.Single(await StreamAsync(host, daily));
-        Assert.Equal(("2027-11-07T01:30:00", Utc("2027-11-07T05:30:00Z")), (d.Slot, d.ScheduledAt));
+        Assert.Equal(("2027-11-07T01:30:00-04:00", Utc("2027-11-07T05:30:00Z")), (d.Slot, d.ScheduledAt));
     }
 
     [Fact]
@@ -145,9 +146,9 @@ public sealed class ScheduleClockTests
             var events = await StreamAsync(second, trigger);
             Assert.Equal(
                 [
-                    (ScheduleEventTypes.SlotFired, "2030-01-01T00:01:00"), (ScheduleEventTypes.SlotsMissed, ""),
-                    (ScheduleEventTypes.SlotFired, "2030-01-01T00:08:00"), (ScheduleEventTypes.SlotFired, "2030-01-01T00:09:00"),
-                    (ScheduleEventTypes.SlotFired, "2030-01-01T00:10:00"), (ScheduleEventTypes.SlotFired, "2030-01-01T00:11:00"),
+                    (ScheduleEventTypes.SlotFired, "2030-01-01T00:01:00+00:00"), (ScheduleEventTypes.SlotsMissed, ""),
+                    (ScheduleEventTypes.SlotFired, "2030-01-01T00:08:00+00:00"), (ScheduleEventTypes.SlotFired, "2030-01-01T00:09:00+00:00"),
+                    (ScheduleEventTypes.SlotFired, "2030-01-01T00:10:00+00:00"), (ScheduleEventTypes.SlotFired, "2030-01-01T00:11:00+00:00"),
                 ],
                 events.Select(e => (e.Type, e.Type == ScheduleEventTypes.SlotFired ? e.Slot : "")));
             var missed = events[1].Data;
@@ -175,5 +176,32 @@ public sealed class ScheduleClockTests
                 // a file still held; the temp folder is cleaned by the OS
             }
         }
+    }
+
+    [Fact]
+    public async Task Given_a_schedule_moved_to_a_zone_behind_When_the_same_wall_clock_time_comes_again_Then_it_is_a_new_slot_with_its_own_execution()
+    {
+        var clock = new ShiftedClock(Utc("2026-12-03T09:40:00Z"));
+        var (host, client, workflow) = await HostWithWorkflowAsync(clock);
+        await using var _ = host;
+        var trigger = await CreateScheduleAsync(client, workflow, "0 * * * *", "UTC");
+        clock.JumpTo(Utc("2026-12-03T09:59:59Z"));
+        await FiredAtLeastAsync(host, trigger, 1); // 10:00 UTC
+
+        clock.JumpTo(Utc("2026-12-03T10:30:00Z"));
+        var moved = await client.PutAsync(Url($"/api/v1/triggers/{trigger}"), JsonContent.Create(new
+        {
+            workflow_id = workflow, name = "tick", type = "schedule",
+            config = new { cron_expression = "0 * * * *", timezone = NewYork, overlap_policy = "allow_all" },
+        }));
+        Assert.Equal(HttpStatusCode.OK, moved.StatusCode);
+        clock.JumpTo(Utc("2026-12-03T14:59:59Z")); // 10:00 in New York comes at 15:00Z
+        var fired = await FiredAtLeastAsync(host, trigger, 2);
+        await DisableAsync(client, trigger);
+
+        Assert.Equal(["2026-12-03T10:00:00+00:00", "2026-12-03T10:00:00-05:00"], fired.Select(f => f.Slot));
+        var ids = fired.Select(f => Str(f.Data["execution_id"])).ToList();
+        Assert.Equal(2, ids.Distinct().Count());
+        foreach (var id in ids) await WaitForStatusAsync(client, id, "completed"); // each slot ran its own execution
     }
 }

@@ -55,9 +55,13 @@ public sealed class CronScheduleTests
             Assert.All(slots.Zip(slots.Skip(1)), p => Assert.True(p.First < p.Second));
         }
 
-        Assert.Equal("2026-11-01T01:30:00", schedule.SlotKey(Utc("2026-11-01T05:30:00")));
-        Assert.Equal("2026-11-01T01:30:00", schedule.SlotKey(Utc("2026-11-01T06:30:00"))); // the second pass: same slot
-        Assert.Equal("2026-03-08T03:00:00", schedule.SlotKey(Utc("2026-03-08T07:00:00")));
+        // A name is an instant: local time and the offset then (the second pass of 01:30 is never planned, see above).
+        Assert.Equal("2026-11-01T01:30:00-04:00", schedule.SlotKey(Utc("2026-11-01T05:30:00")));
+        Assert.Equal("2026-11-01T01:30:00-05:00", schedule.SlotKey(Utc("2026-11-01T06:30:00")));
+        Assert.Equal("2026-03-08T03:00:00-04:00", schedule.SlotKey(Utc("2026-03-08T07:00:00")));
+        // The same wall-clock time in another zone is another slot (a trigger whose zone changes never reuses a name).
+        Assert.NotEqual(CronSchedule.Parse("0 10 * * *", "UTC").SlotKey(Utc("2026-12-03T10:00:00")),
+            CronSchedule.Parse("0 10 * * *", NewYork).SlotKey(Utc("2026-12-03T15:00:00")));
     }
 
     [Fact]
@@ -66,7 +70,19 @@ public sealed class CronScheduleTests
         var schedule = CronSchedule.Parse("*/20 * * * * *", null);
         Assert.Equal([Utc("2026-12-03T10:00:20"), Utc("2026-12-03T10:00:40"), Utc("2026-12-03T10:01:00")],
             schedule.Between(Utc("2026-12-03T10:00:00"), Utc("2026-12-03T10:01:00")));
-        Assert.Equal("2026-12-03T10:00:20", schedule.SlotKey(Utc("2026-12-03T10:00:20")));
+        Assert.Equal("2026-12-03T10:00:20+00:00", schedule.SlotKey(Utc("2026-12-03T10:00:20")));
+    }
+
+    [Theory]
+    [InlineData("0 9 1 * 1", 5)] // the 1st (a Wednesday) or any Monday: 1, 6, 13, 20, 27 July
+    [InlineData("0 9 1,15 * 5", 7)] // the 1st, the 15th or any Friday: 1, 3, 10, 15, 17, 24, 31
+    [InlineData("0 9 * * 1", 4)] // Mondays only
+    [InlineData("0 9 13 * *", 1)] // the 13th only
+    [InlineData("0 0 9 13 * 1", 4)] // six fields: the 13th (a Monday) or any Monday — 6, 13, 20, 27 July, the 13th once
+    public void Given_both_day_fields_restricted_Then_a_day_matching_either_fires_as_in_standard_cron(string expression, int julySlots)
+    {
+        var slots = CronSchedule.Parse(expression, "UTC").Between(Utc("2026-07-01T00:00:00").AddTicks(-1), Utc("2026-07-31T23:59:59"));
+        Assert.Equal(julySlots, slots.Count);
     }
 
     [Fact]

@@ -18,9 +18,11 @@ public sealed class ScheduleDeciderTests
     private static ScheduleCommand.Advance Advance(string now, string policy = "allow_all", bool running = false, int windowSeconds = 0) =>
         new(Target, EveryMinute, Created, At(now), TimeSpan.FromSeconds(windowSeconds), Grace, policy, running);
 
-    /// <summary>Decides, folds, returns the new state and the events.</summary>
+    /// <summary>Decides, folds, returns the new state and the events. An <c>Advance</c> that names no checked execution is
+    /// about the state's last one, as the firing loop's are.</summary>
     private static (ScheduleState State, IReadOnlyList<IEvent> Events) Run(ScheduleState state, ScheduleCommand command)
     {
+        if (command is ScheduleCommand.Advance { CheckedExecutionId: null } advance) command = advance with { CheckedExecutionId = state.LastExecutionId };
         var events = ScheduleDecider.Instance.Decide(state, command);
         return (events.Aggregate(state, ScheduleDecider.Instance.Evolve), events);
     }
@@ -32,14 +34,14 @@ public sealed class ScheduleDeciderTests
         var fired = Assert.IsType<ScheduleSlotFired>(events[0]);
         var trigger = Assert.IsType<TriggerFired>(events[1]);
         Assert.Equal(2, events.Count);
-        Assert.Equal(("2026-12-03T10:01:00", "on_time", At("10:01:00")), (fired.Slot, fired.Kind, fired.ScheduledAt));
-        Assert.Equal(ScheduleDecider.ExecutionIdFor("trg_1", "2026-12-03T10:01:00"), fired.ExecutionId);
+        Assert.Equal(("2026-12-03T10:01:00+00:00", "on_time", At("10:01:00")), (fired.Slot, fired.Kind, fired.ScheduledAt));
+        Assert.Equal(ScheduleDecider.ExecutionIdFor("trg_1", "2026-12-03T10:01:00+00:00"), fired.ExecutionId);
         Assert.Equal((fired.ExecutionId, "schedule", "trg_1", "wf_1"), (trigger.ExecutionId, trigger.TriggerType, trigger.TriggerId, trigger.WorkflowId));
-        Assert.Equal("2026-12-03T10:01:00", trigger.Payload.GetProperty("slot").GetString());
+        Assert.Equal("2026-12-03T10:01:00+00:00", trigger.Payload.GetProperty("slot").GetString());
         Assert.Equal((1, fired.ExecutionId), (state.RunCount, state.LastExecutionId));
 
         Assert.Empty(Run(state, Advance("10:01:30")).Events); // decided: never again
-        Assert.NotEqual(fired.ExecutionId, ScheduleDecider.ExecutionIdFor("trg_1", "2026-12-03T10:02:00"));
+        Assert.NotEqual(fired.ExecutionId, ScheduleDecider.ExecutionIdFor("trg_1", "2026-12-03T10:02:00+00:00"));
     }
 
     [Fact]
@@ -92,7 +94,7 @@ public sealed class ScheduleDeciderTests
         var (waiting, events) = Run(state, Advance("10:03:00", "buffer_one", running: true, windowSeconds: 120));
         Assert.IsType<ScheduleSlotBuffered>(events[0]);
         Assert.IsType<ScheduleSlotSkipped>(events[1]);
-        Assert.Equal("2026-12-03T10:02:00", waiting.BufferedSlot);
+        Assert.Equal("2026-12-03T10:02:00+00:00", waiting.BufferedSlot);
 
         Assert.Empty(Run(waiting, Advance("10:03:30", "buffer_one", running: true)).Events); // still running: it keeps waiting
         var (done, freed) = Run(waiting, Advance("10:03:40", "buffer_one", running: false));
@@ -133,5 +135,48 @@ public sealed class ScheduleDeciderTests
         Assert.Equal(1, state.RunCount);
         var (_, next) = Run(state, Advance("10:01:00"));
         Assert.Equal(At("10:01:00"), Assert.IsType<ScheduleSlotFired>(next[0]).ScheduledAt);
+    }
+
+    [Theory]
+    [InlineData("skip")]
+    [InlineData("buffer_one")]
+    public void Given_a_decision_checked_against_an_older_run_When_another_host_fired_meanwhile_Then_the_newer_run_counts_as_running(string policy)
+    {
+        // Both hosts saw run E1 finished; host A fired 10:01 (E2). Host B's decision, re-made on A's state after its append
+        // conflicted, still says "E1 not running": it must not start 10:02 beside E2.
+        var (afterA, _) = Run(ScheduleState.Initial, Advance("10:01:00.100", policy));
+        var stale = Advance("10:02:00.100", policy, running: false) with { CheckedExecutionId = "exec_e1" };
+        var (_, events) = Run(afterA, stale);
+        Assert.DoesNotContain(events, e => e is ScheduleSlotFired);
+        Assert.Contains(events, e => e is ScheduleSlotSkipped or ScheduleSlotBuffered);
+    }
+
+    [Fact]
+    public void Given_a_waiting_buffered_slot_When_paused_or_the_cadence_restarts_Then_it_is_dropped_as_skipped_and_never_fires_later()
+    {
+        var (running, _) = Run(ScheduleState.Initial, Advance("10:01:00.100", "buffer_one"));
+        var (waiting, _) = Run(running, Advance("10:02:00.100", "buffer_one", running: true));
+        Assert.NotNull(waiting.BufferedSlot);
+
+        var (paused, pauseEvents) = Run(waiting, new ScheduleCommand.Pause(Target, At("10:02:30")));
+        var dropped = Assert.IsType<ScheduleSlotSkipped>(pauseEvents[0]);
+        Assert.Equal(("paused", waiting.BufferedSlot), (dropped.Reason, dropped.Slot));
+        Assert.IsType<SchedulePaused>(pauseEvents[1]);
+        Assert.Null(paused.BufferedSlot);
+
+        // Re-enabled at 10:05 (the cadence restarts): the slot waiting from 10:02 is dropped, not fired.
+        var restarted = new ScheduleCommand.Advance(Target, EveryMinute, At("10:05:00"), At("10:05:10"), TimeSpan.Zero, Grace, "buffer_one", false);
+        var (_, events) = Run(waiting, restarted);
+        Assert.Equal("cadence_reset", Assert.IsType<ScheduleSlotSkipped>(events[0]).Reason);
+        Assert.DoesNotContain(events, e => e is ScheduleSlotFired { Kind: "buffered" });
+    }
+
+    [Fact]
+    public void Given_downtime_within_the_window_and_policy_skip_Then_the_first_caught_up_slot_fires_and_the_rest_are_recorded_skipped()
+    {
+        // Documented behaviour: catch-up slots obey the overlap policy like on-time ones (each is recorded, none silently lost).
+        var (_, events) = Run(ScheduleState.Initial, Advance("10:04:01", "skip", windowSeconds: 600));
+        Assert.Equal([At("10:01:00")], events.OfType<ScheduleSlotFired>().Select(f => f.ScheduledAt));
+        Assert.Equal([At("10:02:00"), At("10:03:00"), At("10:04:00")], events.OfType<ScheduleSlotSkipped>().Select(f => f.ScheduledAt));
     }
 }

@@ -4,7 +4,7 @@ namespace Triggers.Modular.Triggers.Contracts;
 
 // Integration events of schedule triggers: stream schedule-{trg_id}, one per schedule trigger (ADR 0015). A fired slot is
 // appended together with the TriggerFired (type "schedule") that starts its execution. Slot is the slot's name, its local
-// wall-clock time in the schedule's zone ("2026-11-01T01:30:00"); ScheduledAt the instant it was due. Names are stable
+// wall-clock time in the schedule's zone with the offset then ("2026-11-01T01:30:00-04:00"); ScheduledAt the instant it was due. Names are stable
 // (see ScheduleEventTypes); never rename them.
 
 /// <summary>A slot fired: <see cref="ExecutionId"/> derives from the trigger and the slot. <see cref="Kind"/> is
@@ -13,8 +13,10 @@ namespace Triggers.Modular.Triggers.Contracts;
 public sealed record ScheduleSlotFired(string TriggerId, string TenantId, string Environment, string WorkflowId, string Slot, DateTimeOffset ScheduledAt,
     string ExecutionId, string Kind, DateTimeOffset At) : IEvent;
 
-/// <summary>A slot did not fire because the trigger's previous execution (<see cref="RunningExecutionId"/>) was still
-/// running: <see cref="Reason"/> <c>overlap</c> (policy <c>skip</c>, or <c>buffer_one</c> with a slot already waiting).</summary>
+/// <summary>A slot did not fire. <see cref="Reason"/>: <c>overlap</c> — the trigger's previous execution
+/// (<see cref="RunningExecutionId"/>) was still running (policy <c>skip</c>, or <c>buffer_one</c> with a slot already
+/// waiting); <c>paused</c> or <c>cadence_reset</c> — a slot waiting under <c>buffer_one</c> was dropped because the schedule
+/// was paused, or its cadence restarted (re-enabled, expression or zone changed).</summary>
 public sealed record ScheduleSlotSkipped(string TriggerId, string TenantId, string Environment, string Slot, DateTimeOffset ScheduledAt, string Reason,
     string? RunningExecutionId, DateTimeOffset At) : IEvent;
 

@@ -33,7 +33,7 @@ internal static class TriggerMetrics
         description: "Schedule slots fired, by kind (on_time, catch_up, buffered, run_now).");
 
     public static readonly Counter<long> ScheduleSlotsSkipped = Meter.CreateCounter<long>("schedule_slots_skipped",
-        description: "Schedule slots not fired because the previous execution was still running (overlap policy).");
+        description: "Schedule slots not fired, by reason: overlap (the previous execution still running), paused or cadence_reset (a waiting buffer_one slot dropped).");
 
     public static readonly Counter<long> ScheduleSlotsMissed = Meter.CreateCounter<long>("schedule_slots_missed",
         description: "Schedule slots older than the catch-up window after downtime, recorded as missed.");
@@ -53,8 +53,8 @@ internal static class TriggerMetrics
                     ScheduleSlotsFired.Add(1, new KeyValuePair<string, object?>("kind", f.Kind));
                     if (f.Kind != "run_now") ScheduleFireLag.Record((f.At - f.ScheduledAt).TotalSeconds); // a run now has no due time
                     break;
-                case ScheduleSlotSkipped:
-                    ScheduleSlotsSkipped.Add(1);
+                case ScheduleSlotSkipped skipped:
+                    ScheduleSlotsSkipped.Add(1, new KeyValuePair<string, object?>("reason", skipped.Reason));
                     break;
                 case ScheduleSlotsMissed m:
                     ScheduleSlotsMissed.Add(m.Count);

@@ -1,4 +1,5 @@
 using Cronos;
+using Triggers.Modular.BuildingBlocks.Scheduling;
 using Triggers.Modular.Definitions.Model;
 
 namespace Triggers.Modular.Definitions.Validation;
@@ -51,10 +52,10 @@ internal static class ScheduleTriggerValidator
             return;
         }
 
-        CronExpression cron;
+        StandardCron cron;
         try
         {
-            cron = CronExpression.Parse(expression, fields == 6 ? CronFormat.IncludeSeconds : CronFormat.Standard);
+            cron = StandardCron.Parse(expression);
         }
         catch (Exception e) when (e is CronFormatException or MissingSeedException or ArgumentException)
         {

@@ -11,6 +11,10 @@ internal sealed record TriggerState(bool Exists, bool Deleted, string Id, string
 {
     public static TriggerState Initial { get; } = new(false, false, "", "", "", "", "", "", false, default, "", default, default);
 
+    /// <summary>When a schedule trigger's cadence began: its creation, its last enabling, or the last change of its expression
+    /// or zone (<see cref="Schedules.ScheduleConfig.RestartsCadence"/>).</summary>
+    public DateTimeOffset CadenceSince { get; init; }
+
     public bool BelongsTo(string tenantId, string environment) =>
         Exists && string.Equals(TenantId, tenantId, StringComparison.Ordinal) && string.Equals(Environment, environment, StringComparison.Ordinal);
 }
@@ -76,9 +80,13 @@ internal sealed class TriggerDecider : IDecider<TriggerState, TriggerCommand, IE
     public TriggerState Evolve(TriggerState state, IEvent @event) => @event switch
     {
         TriggerCreated e => new TriggerState(true, false, e.TriggerId, e.TenantId, e.Environment, e.WorkflowId, e.Name, e.Type, e.Enabled, e.Config,
-            e.Source, e.At, e.At),
-        TriggerUpdated e => state with { WorkflowId = e.WorkflowId, Name = e.Name, Enabled = e.Enabled, Config = e.Config, UpdatedAt = e.At },
-        TriggerEnabled e => state with { Enabled = true, UpdatedAt = e.At },
+            e.Source, e.At, e.At) { CadenceSince = e.At },
+        TriggerUpdated e => state with
+        {
+            WorkflowId = e.WorkflowId, Name = e.Name, Enabled = e.Enabled, Config = e.Config, UpdatedAt = e.At,
+            CadenceSince = Schedules.ScheduleConfig.RestartsCadence(state.Config, state.Enabled, e.Config, e.Enabled) ? e.At : state.CadenceSince,
+        },
+        TriggerEnabled e => state with { Enabled = true, UpdatedAt = e.At, CadenceSince = e.At },
         TriggerDisabled e => state with { Enabled = false, UpdatedAt = e.At },
         TriggerDeleted e => state with { Deleted = true, UpdatedAt = e.At },
         _ => state,

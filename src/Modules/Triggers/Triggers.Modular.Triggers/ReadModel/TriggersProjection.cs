@@ -1,3 +1,4 @@
+using Dapper;
 using System.Text.Json;
 using Triggers.Modular.BuildingBlocks.Aggregates;
 using Triggers.Modular.BuildingBlocks.EventStore;
@@ -19,32 +20,54 @@ internal sealed class TriggersProjection(EventSerializer serializer) : IProjecti
 
     public static string Table(StoreDialect dialect) => dialect == StoreDialect.Postgres ? "triggers.triggers" : "triggers_triggers";
 
-    public Task ApplyAsync(RecordedEvent e, ProjectionContext context, CancellationToken cancellationToken)
+    public async Task ApplyAsync(RecordedEvent e, ProjectionContext context, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(e);
         ArgumentNullException.ThrowIfNull(context);
-        if (!serializer.Registry.IsRegistered(e.Type)) return Task.CompletedTask;
+        if (!serializer.Registry.IsRegistered(e.Type)) return;
         var d = context.Dialect;
         var t = Table(d);
-        return serializer.Deserialize(e) switch
+        var @event = serializer.Deserialize(e);
+        if (@event is TriggerUpdated updated)
+        {
+            await UpdateAsync(updated, context, cancellationToken).ConfigureAwait(false);
+            return;
+        }
+
+        await (@event switch
         {
             TriggerCreated c => context.ExecuteAsync($"INSERT INTO {t} (trigger_id, tenant_id, environment, workflow_id, name, type, enabled, event_name, config, " +
-                "source, created_at, updated_at) VALUES (@id, @tenant, @env, @wf, @name, @type, @enabled, @eventName, @config, @source, @at, @at) " +
+                "source, created_at, updated_at, cadence_since) VALUES (@id, @tenant, @env, @wf, @name, @type, @enabled, @eventName, @config, @source, @at, @at, @at) " +
                 "ON CONFLICT (trigger_id) DO NOTHING",
                 new { id = c.TriggerId, tenant = c.TenantId, env = c.Environment, wf = c.WorkflowId, name = c.Name, type = c.Type, enabled = c.Enabled,
                     eventName = EventNameOf(c.Type, c.Config), config = c.Config.GetRawText(), source = c.Source, at = SqlTime.Parameter(d, c.At) },
                 cancellationToken),
-            TriggerUpdated u => context.ExecuteAsync($"UPDATE {t} SET workflow_id = @wf, name = @name, enabled = @enabled, " +
-                "event_name = CASE WHEN type = 'event' THEN @eventName ELSE NULL END, config = @config, updated_at = @at WHERE trigger_id = @id",
-                new { id = u.TriggerId, wf = u.WorkflowId, name = u.Name, enabled = u.Enabled, eventName = EventNameOf("event", u.Config),
-                    config = u.Config.GetRawText(), at = SqlTime.Parameter(d, u.At) }, cancellationToken),
-            TriggerEnabled en => context.ExecuteAsync($"UPDATE {t} SET enabled = @enabled, updated_at = @at WHERE trigger_id = @id",
+            TriggerEnabled en => context.ExecuteAsync($"UPDATE {t} SET enabled = @enabled, updated_at = @at, cadence_since = @at WHERE trigger_id = @id",
                 new { id = en.TriggerId, enabled = true, at = SqlTime.Parameter(d, en.At) }, cancellationToken),
             TriggerDisabled di => context.ExecuteAsync($"UPDATE {t} SET enabled = @enabled, updated_at = @at WHERE trigger_id = @id",
                 new { id = di.TriggerId, enabled = false, at = SqlTime.Parameter(d, di.At) }, cancellationToken),
             TriggerDeleted del => context.ExecuteAsync($"DELETE FROM {t} WHERE trigger_id = @id", new { id = del.TriggerId }, cancellationToken),
-            _ => Task.CompletedTask,
-        };
+            _ => Task.FromResult(0),
+        }).ConfigureAwait(false);
+    }
+
+    /// <summary>An update restarts a schedule's cadence only when <see cref="Schedules.ScheduleConfig.RestartsCadence"/> says
+    /// so, which needs the row as it was.</summary>
+    private static async Task UpdateAsync(TriggerUpdated u, ProjectionContext context, CancellationToken cancellationToken)
+    {
+        var d = context.Dialect;
+        var t = Table(d);
+        var before = await context.Connection.QuerySingleOrDefaultAsync(new CommandDefinition(
+            $"SELECT config, enabled FROM {t} WHERE trigger_id = @id", new { id = u.TriggerId }, context.Transaction, cancellationToken: cancellationToken))
+            .ConfigureAwait(false);
+        if (before is null) return;
+        bool enabledBefore = before.enabled is bool b ? b : Convert.ToInt64(before.enabled, System.Globalization.CultureInfo.InvariantCulture) != 0;
+        var restarts = Schedules.ScheduleConfig.RestartsCadence(JsonSerializer.Deserialize<JsonElement>((string)before.config), enabledBefore, u.Config, u.Enabled);
+        await context.ExecuteAsync($"UPDATE {t} SET workflow_id = @wf, name = @name, enabled = @enabled, " +
+            "event_name = CASE WHEN type = 'event' THEN @eventName ELSE NULL END, config = @config, updated_at = @at" +
+            (restarts ? ", cadence_since = @at" : "") + " WHERE trigger_id = @id",
+            new { id = u.TriggerId, wf = u.WorkflowId, name = u.Name, enabled = u.Enabled, eventName = EventNameOf("event", u.Config),
+                config = u.Config.GetRawText(), at = SqlTime.Parameter(d, u.At) }, cancellationToken).ConfigureAwait(false);
     }
 
     public Task ResetAsync(ProjectionContext context, CancellationToken cancellationToken)

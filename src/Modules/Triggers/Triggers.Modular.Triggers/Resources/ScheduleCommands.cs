@@ -29,7 +29,7 @@ internal static class ScheduleViews
     {
         if (trigger.Type != "schedule") return null;
         var (state, _) = await handler.LoadAsync(ScheduleDecider.Instance, ScheduleEventTypes.StreamFor(trigger.Id), cancellationToken).ConfigureAwait(false);
-        return Of(trigger.Enabled, ScheduleConfig.From(trigger.Config), state, trigger.UpdatedAt, clock.GetUtcNow());
+        return Of(trigger.Enabled, ScheduleConfig.From(trigger.Config), state, trigger.CadenceSince, clock.GetUtcNow());
     }
 
     /// <summary>The view of a schedule in <paramref name="state"/> at <paramref name="now"/>; <paramref name="since"/> is when its
@@ -40,7 +40,17 @@ internal static class ScheduleViews
         ArgumentNullException.ThrowIfNull(config);
         ArgumentNullException.ThrowIfNull(state);
         DateTimeOffset? next = null;
-        if (enabled && !state.Paused && config.Schedule() is { } schedule)
+        CronSchedule? schedule = null;
+        try
+        {
+            schedule = config.Schedule();
+        }
+        catch (Exception e) when (e is TimeZoneNotFoundException or InvalidTimeZoneException or Cronos.CronFormatException)
+        {
+            // Validated when stored, but this machine cannot read it (another time-zone database): no next run to show.
+        }
+
+        if (enabled && !state.Paused && schedule is not null)
         {
             var from = state.Cursor is { } cursor && cursor > since ? cursor : since;
             next = schedule.NextAfter(from > now ? from : now.AddTicks(-1));

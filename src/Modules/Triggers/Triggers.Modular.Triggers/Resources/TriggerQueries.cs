@@ -59,7 +59,8 @@ internal sealed class TriggerQueryHandler(CommandHandler handler, IStoreDatabase
         var total = await connection.ExecuteScalarAsync<long>(new CommandDefinition(
             $"SELECT COUNT(*) FROM {table} WHERE {where}", args, cancellationToken: cancellationToken)).ConfigureAwait(false);
         var rows = await connection.QueryAsync(new CommandDefinition(
-            $"SELECT t.trigger_id, t.workflow_id, t.name, t.type, t.enabled, t.config, t.source, t.created_at, t.updated_at, s.paused, s.cursor_at, " +
+            $"SELECT t.trigger_id, t.workflow_id, t.name, t.type, t.enabled, t.config, t.source, t.created_at, t.updated_at, " +
+            $"COALESCE(t.cadence_since, t.updated_at) AS cadence_since, s.paused, s.cursor_at, " +
             $"s.last_run_at, s.run_count FROM (SELECT * FROM {table} WHERE {where} ORDER BY trigger_id LIMIT @limit OFFSET @offset) t " +
             $"LEFT JOIN {SchedulesProjection.Table(database.Dialect)} s ON s.trigger_id = t.trigger_id ORDER BY t.trigger_id",
             args, cancellationToken: cancellationToken)).ConfigureAwait(false);
@@ -82,7 +83,7 @@ internal sealed class TriggerQueryHandler(CommandHandler handler, IStoreDatabase
                         Paused = Flag(paused), Cursor = SqlTime.ReadNullable((object?)r.cursor_at), LastRunAt = SqlTime.ReadNullable((object?)r.last_run_at),
                         RunCount = Convert.ToInt64((object)r.run_count, CultureInfo.InvariantCulture),
                     };
-                schedule = ScheduleViews.Of(enabled, ScheduleConfig.From(config), state, updatedAt, now);
+                schedule = ScheduleViews.Of(enabled, ScheduleConfig.From(config), state, SqlTime.Read(r.cadence_since), now);
             }
 
             return new TriggerDto((string)r.trigger_id, (string)r.workflow_id, (string)r.name, type, enabled, config, (string)r.source,

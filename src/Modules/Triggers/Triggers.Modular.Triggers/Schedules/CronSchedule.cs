@@ -1,5 +1,5 @@
 using System.Globalization;
-using Cronos;
+using Triggers.Modular.BuildingBlocks.Scheduling;
 
 namespace Triggers.Modular.Triggers.Schedules;
 
@@ -12,14 +12,15 @@ namespace Triggers.Modular.Triggers.Schedules;
 /// <item>a slot in a <b>repeated</b> hour (fall back) fires once, in its first pass — also for interval expressions, which
 /// Cronos would otherwise fire in both passes.</item>
 /// </list>
-/// A slot is named by its local wall-clock time (<see cref="SlotKey"/>), so the two passes of a repeated hour name the same
-/// slot and a deterministic execution id derived from it can never start twice.
+/// A slot is named by its local wall-clock time with the zone's offset then (<see cref="SlotKey"/>): a name is one instant,
+/// so a deterministic execution id derived from it never collides with another slot's — also after the trigger's zone
+/// changes (10:00 in UTC and 10:00 in New York are different slots).
 /// </summary>
 internal sealed class CronSchedule
 {
-    private readonly CronExpression _cron;
+    private readonly StandardCron _cron;
 
-    private CronSchedule(CronExpression cron, TimeZoneInfo zone)
+    private CronSchedule(StandardCron cron, TimeZoneInfo zone)
     {
         _cron = cron;
         Zone = zone;
@@ -31,8 +32,7 @@ internal sealed class CronSchedule
     public static CronSchedule Parse(string expression, string? timezone)
     {
         ArgumentException.ThrowIfNullOrWhiteSpace(expression);
-        var fields = expression.Split((char[]?)null, StringSplitOptions.RemoveEmptyEntries).Length;
-        var cron = CronExpression.Parse(expression, fields == 6 ? CronFormat.IncludeSeconds : CronFormat.Standard);
+        var cron = StandardCron.Parse(expression);
         var zone = timezone is null ? TimeZoneInfo.Utc : TimeZoneInfo.FindSystemTimeZoneById(timezone);
         return new CronSchedule(cron, zone);
     }
@@ -65,9 +65,10 @@ internal sealed class CronSchedule
         return slots;
     }
 
-    /// <summary>The slot's name: its local wall-clock time in the zone, to the second (<c>2026-11-01T01:30:00</c>).</summary>
+    /// <summary>The slot's name: its local wall-clock time in the zone, to the second, with the offset in force
+    /// (<c>2026-11-01T01:30:00-04:00</c>).</summary>
     public string SlotKey(DateTimeOffset firesAt) =>
-        TimeZoneInfo.ConvertTimeFromUtc(firesAt.UtcDateTime, Zone).ToString("yyyy-MM-dd'T'HH:mm:ss", CultureInfo.InvariantCulture);
+        TimeZoneInfo.ConvertTime(firesAt, Zone).ToString("yyyy-MM-dd'T'HH:mm:sszzz", CultureInfo.InvariantCulture);
 
     /// <summary>True for an occurrence in the second pass of a repeated hour whose first pass was an occurrence too.</summary>
     private bool IsSecondPassOfFiredSlot(DateTime utc)

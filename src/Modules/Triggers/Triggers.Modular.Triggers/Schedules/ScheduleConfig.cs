@@ -17,4 +17,14 @@ internal sealed record ScheduleConfig(string? CronExpression, string? Timezone, 
 
     /// <summary>The cadence, or null when the config holds no expression.</summary>
     public CronSchedule? Schedule() => string.IsNullOrWhiteSpace(CronExpression) ? null : CronSchedule.Parse(CronExpression, Timezone);
+
+    /// <summary>Whether a change of a schedule trigger starts its cadence again (slots from then on; the ones before are
+    /// neither fired nor counted missed): enabling it, or changing its expression or zone. Renaming it, moving it to another
+    /// workflow or changing its overlap policy or catch-up window does not.</summary>
+    public static bool RestartsCadence(JsonElement before, bool enabledBefore, JsonElement after, bool enabledAfter)
+    {
+        if (!enabledBefore && enabledAfter) return true;
+        var (b, a) = (From(before), From(after));
+        return b.CronExpression != a.CronExpression || (b.Timezone ?? "UTC") != (a.Timezone ?? "UTC");
+    }
 }

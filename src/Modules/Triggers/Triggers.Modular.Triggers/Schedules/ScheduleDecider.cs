@@ -22,9 +22,12 @@ internal abstract record ScheduleCommand
     /// creation, its last enabling or config change) — nothing before it fires or counts as missed. <see cref="PreviousRunning"/>:
     /// whether the last execution this schedule started is still pending or running. <see cref="At"/>: when the decision is
     /// recorded (default <see cref="Now"/>); the firing loop plans a whole round at its start (<see cref="Now"/>), so the
-    /// time the round itself takes never turns a due slot into a missed one.</summary>
+    /// time the round itself takes never turns a due slot into a missed one.
+    /// <see cref="CheckedExecutionId"/>: the execution <see cref="PreviousRunning"/> is about. When the stream's last
+    /// execution is another one (a concurrent decision fired a slot after the check — the handler re-decides on a conflict),
+    /// that one counts as running: nothing about it was checked.</summary>
     public sealed record Advance(ScheduleTarget Target, CronSchedule Schedule, DateTimeOffset Since, DateTimeOffset Now, TimeSpan Window, TimeSpan Grace,
-        string OverlapPolicy, bool PreviousRunning, DateTimeOffset? At = null) : ScheduleCommand
+        string OverlapPolicy, bool PreviousRunning, DateTimeOffset? At = null, string? CheckedExecutionId = null) : ScheduleCommand
     {
         public DateTimeOffset RecordedAt => At is { } at && at > Now ? at : Now;
     }
@@ -58,11 +61,22 @@ internal sealed class ScheduleDecider : IDecider<ScheduleState, ScheduleCommand,
         return command switch
         {
             ScheduleCommand.Advance a => Advance(state, a),
-            ScheduleCommand.Pause p => state.Paused ? [] : [new SchedulePaused(p.Target.TriggerId, p.Target.TenantId, p.Target.Environment, p.At)],
+            ScheduleCommand.Pause p => state.Paused ? [] : Pause(state, p),
             ScheduleCommand.Resume r => !state.Paused ? [] : [new ScheduleResumed(r.Target.TriggerId, r.Target.TenantId, r.Target.Environment, r.At)],
             ScheduleCommand.RunNow n => Fire(n.Target, $"run-now/{n.ExecutionId}", n.At, n.ExecutionId, "run_now", n.At),
             _ => throw new ArgumentOutOfRangeException(nameof(command), command.GetType().Name, "Unknown command."),
         };
+    }
+
+    /// <summary>A slot waiting (<c>buffer_one</c>) is dropped, recorded skipped: paused slots are not caught up.</summary>
+    private static List<IEvent> Pause(ScheduleState state, ScheduleCommand.Pause p)
+    {
+        var t = p.Target;
+        List<IEvent> events = [];
+        if (state.BufferedSlot is { } slot)
+            events.Add(new ScheduleSlotSkipped(t.TriggerId, t.TenantId, t.Environment, slot, state.BufferedAt!.Value, "paused", state.LastExecutionId, p.At));
+        events.Add(new SchedulePaused(t.TriggerId, t.TenantId, t.Environment, p.At));
+        return events;
     }
 
     private static List<IEvent> Advance(ScheduleState state, ScheduleCommand.Advance a)
@@ -70,10 +84,18 @@ internal sealed class ScheduleDecider : IDecider<ScheduleState, ScheduleCommand,
         var events = new List<IEvent>();
         if (state.Paused) return events;
         var t = a.Target;
-        var running = a.PreviousRunning;
+        var running = a.PreviousRunning
+                      || (a.OverlapPolicy != "allow_all" && state.LastExecutionId is not null && state.LastExecutionId != a.CheckedExecutionId);
         var lastExecution = state.LastExecutionId;
         var buffered = state.BufferedSlot is not null;
-        if (buffered && !running)
+        if (buffered && state.BufferedAt < a.Since)
+        {
+            // Waiting since before the cadence restarted (re-enabled, expression or zone changed): it does not fire later.
+            events.Add(new ScheduleSlotSkipped(t.TriggerId, t.TenantId, t.Environment, state.BufferedSlot!, state.BufferedAt!.Value, "cadence_reset",
+                lastExecution, a.RecordedAt));
+            buffered = false;
+        }
+        else if (buffered && !running)
         {
             var fired = Fire(t, state.BufferedSlot!, state.BufferedAt!.Value, ExecutionIdFor(t.TriggerId, state.BufferedSlot!), "buffered", a.RecordedAt);
             events.AddRange(fired);
@@ -140,6 +162,8 @@ internal sealed class ScheduleDecider : IDecider<ScheduleState, ScheduleCommand,
             Cursor = Later(state.Cursor, f.ScheduledAt), LastExecutionId = f.ExecutionId, LastRunAt = f.At, RunCount = state.RunCount + 1,
             BufferedSlot = f.Kind == "buffered" ? null : state.BufferedSlot, BufferedAt = f.Kind == "buffered" ? null : state.BufferedAt,
         },
+        // A waiting slot dropped (paused, cadence restarted) leaves the buffer; a cadence slot skipped moves the cursor.
+        ScheduleSlotSkipped s when s.Slot == state.BufferedSlot => state with { BufferedSlot = null, BufferedAt = null },
         ScheduleSlotSkipped s => state with { Cursor = Later(state.Cursor, s.ScheduledAt) },
         ScheduleSlotBuffered b => state with { Cursor = Later(state.Cursor, b.ScheduledAt), BufferedSlot = b.Slot, BufferedAt = b.ScheduledAt },
         ScheduleSlotsMissed m => state with { Cursor = Later(state.Cursor, m.LastScheduledAt) },

@@ -40,8 +40,9 @@ internal sealed class ScheduleOptions
 /// The schedule firing loop (ADR 0015), on every host instance: each round reads the enabled schedule triggers, and for each
 /// whose next slot is due decides on its stream (<see cref="ScheduleDecider"/>) and appends at the revision it read. Two
 /// instances deciding the same slot cannot both append it: the loser re-reads, finds it decided, and appends nothing. The
-/// cadence of a trigger starts at its last change (creation, enabling, update), so slots of a disabled period are neither
-/// fired nor counted missed; slots missed while no host ran are caught up within the trigger's window.
+/// cadence of a trigger starts at its creation, its last enabling or the last change of its expression or zone, so slots
+/// of a disabled period are neither fired nor counted missed; slots missed while no host ran are caught up within the
+/// trigger's window.
 /// </summary>
 internal sealed partial class ScheduleRunner(IServiceScopeFactory scopes, IStoreDatabase database, ScheduleOptions options, TimeProvider clock,
     ILogger<ScheduleRunner> logger) : BackgroundService
@@ -86,10 +87,10 @@ internal sealed partial class ScheduleRunner(IServiceScopeFactory scopes, IStore
         await using (var connection = await database.OpenConnectionAsync(cancellationToken).ConfigureAwait(false))
         {
             var rows = await connection.QueryAsync(new CommandDefinition(
-                $"SELECT t.trigger_id, t.config, t.updated_at, s.paused, s.cursor_at, s.buffered_slot FROM {TriggersProjection.Table(database.Dialect)} t " +
+                $"SELECT t.trigger_id, t.config, COALESCE(t.cadence_since, t.updated_at) AS cadence_since, s.paused, s.cursor_at, s.buffered_slot FROM {TriggersProjection.Table(database.Dialect)} t " +
                 $"LEFT JOIN {SchedulesProjection.Table(database.Dialect)} s ON s.trigger_id = t.trigger_id WHERE t.type = 'schedule' AND t.enabled = @enabled",
                 new { enabled = true }, cancellationToken: cancellationToken)).ConfigureAwait(false);
-            triggers = [.. rows.Select(r => new ScheduledTrigger((string)r.trigger_id, (string)r.config, SqlTime.Read(r.updated_at),
+            triggers = [.. rows.Select(r => new ScheduledTrigger((string)r.trigger_id, (string)r.config, SqlTime.Read(r.cadence_since),
                 r.paused is not null and not DBNull && (r.paused is bool p ? p : Convert.ToInt64(r.paused, CultureInfo.InvariantCulture) != 0),
                 SqlTime.ReadNullable((object?)r.cursor_at), r.buffered_slot is string))];
         }
@@ -133,7 +134,7 @@ internal sealed partial class ScheduleRunner(IServiceScopeFactory scopes, IStore
         if (row.Buffered) return true;
         var config = ScheduleConfig.From(JsonSerializer.Deserialize<JsonElement>(row.Config));
         if (ScheduleFor(config) is not { } schedule) return false;
-        var from = row.Cursor is { } cursor && cursor > row.UpdatedAt ? cursor : row.UpdatedAt;
+        var from = row.Cursor is { } cursor && cursor > row.CadenceSince ? cursor : row.CadenceSince;
         return schedule.NextAfter(from) is { } next && next <= now;
     }
 
@@ -160,7 +161,7 @@ internal sealed partial class ScheduleRunner(IServiceScopeFactory scopes, IStore
         var config = ScheduleConfig.From(trigger.Config);
         if (ScheduleFor(config) is not { } schedule) return;
         var policy = config.OverlapPolicy;
-        var since = trigger.UpdatedAt;
+        var since = trigger.CadenceSince;
 
         var stream = ScheduleEventTypes.StreamFor(triggerId);
         var (state, _) = await handler.LoadAsync(ScheduleDecider.Instance, stream, cancellationToken).ConfigureAwait(false);
@@ -181,13 +182,13 @@ internal sealed partial class ScheduleRunner(IServiceScopeFactory scopes, IStore
 
         var target = new ScheduleTarget(trigger.Id, trigger.TenantId, trigger.Environment, trigger.WorkflowId);
         var result = await handler.HandleAsync(ScheduleDecider.Instance, stream,
-            new ScheduleCommand.Advance(target, schedule, since, now, TimeSpan.FromSeconds(config.CatchupWindowSeconds), TimeSpan.FromSeconds(options.GraceSeconds), policy, running, clock.GetUtcNow()),
+            new ScheduleCommand.Advance(target, schedule, since, now, TimeSpan.FromSeconds(config.CatchupWindowSeconds), TimeSpan.FromSeconds(options.GraceSeconds), policy, running, clock.GetUtcNow(), state.LastExecutionId),
             new EventMetadata(trigger.TenantId, trigger.Environment, "scheduler", $"{trigger.Id}/{now:O}", null), maxAttempts: 3,
             cancellationToken: cancellationToken).ConfigureAwait(false);
         TriggerMetrics.RecordSchedule(result.NewEvents);
     }
 
-    private sealed record ScheduledTrigger(string TriggerId, string Config, DateTimeOffset UpdatedAt, bool Paused, DateTimeOffset? Cursor, bool Buffered);
+    private sealed record ScheduledTrigger(string TriggerId, string Config, DateTimeOffset CadenceSince, bool Paused, DateTimeOffset? Cursor, bool Buffered);
 
     [LoggerMessage(Level = LogLevel.Error, Message = "A schedule round failed; the next round retries")]
     private partial void LogRoundFailed(Exception exception);
