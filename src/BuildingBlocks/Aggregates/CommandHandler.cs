@@ -19,17 +19,30 @@ public sealed class CommandHandler(IEventStore store, EventSerializer serializer
     public async Task<(TState State, long Revision)> LoadAsync<TState, TCommand, TEvent>(IDecider<TState, TCommand, TEvent> decider,
         string stream, CancellationToken cancellationToken = default)
     {
-        var (state, revision, _) = await LoadAsync(decider, stream, trackIds: false, cancellationToken).ConfigureAwait(false);
+        var (state, revision, _) = await LoadAsync(decider, stream, trackIds: false, null, cancellationToken).ConfigureAwait(false);
+        return (state, revision);
+    }
+
+    /// <summary>Loads from a snapshot — the state folded up to a revision, e.g. kept by a read model with the stream
+    /// revision it applied last — and the stream's events after it: as exact as a load from the start, without reading a
+    /// long stream from its beginning. No snapshot (null) loads from the start.</summary>
+    public async Task<(TState State, long Revision)> LoadAsync<TState, TCommand, TEvent>(IDecider<TState, TCommand, TEvent> decider,
+        string stream, Func<CancellationToken, Task<(TState State, long Revision)?>> snapshot, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(snapshot);
+        var (state, revision, _) = await LoadAsync(decider, stream, trackIds: false, await snapshot(cancellationToken).ConfigureAwait(false),
+            cancellationToken).ConfigureAwait(false);
         return (state, revision);
     }
 
     private async Task<(TState State, long Revision, HashSet<Guid>? Ids)> LoadAsync<TState, TCommand, TEvent>(
-        IDecider<TState, TCommand, TEvent> decider, string stream, bool trackIds, CancellationToken cancellationToken)
+        IDecider<TState, TCommand, TEvent> decider, string stream, bool trackIds, (TState State, long Revision)? from,
+        CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(decider);
         var ids = trackIds ? new HashSet<Guid>() : null;
-        var state = decider.Initial;
-        var revision = StreamRevision.None;
+        var state = from is { } snapshot ? snapshot.State : decider.Initial;
+        var revision = from is { } start ? start.Revision : StreamRevision.None;
         while (true)
         {
             var page = await store.ReadStreamAsync(stream, ReadDirection.Forward, revision + 1, PageSize, cancellationToken).ConfigureAwait(false);
@@ -46,17 +59,22 @@ public sealed class CommandHandler(IEventStore store, EventSerializer serializer
 
     /// <param name="eventId">Id of the i-th new event; derive it from the command's idempotency key to make retries no-ops.
     /// Defaults to a new time-ordered id.</param>
+    /// <param name="snapshot">Where to start loading (see the snapshot <c>LoadAsync</c>); taken again on every attempt. Not with
+    /// <paramref name="eventId"/>: a replay is recognised by ids anywhere in the stream.</param>
     public async Task<CommandResult<TState, TEvent>> HandleAsync<TState, TCommand, TEvent>(IDecider<TState, TCommand, TEvent> decider,
         string stream, TCommand command, EventMetadata metadata, Func<int, Guid>? eventId = null, int maxAttempts = 1,
-        CancellationToken cancellationToken = default)
+        CancellationToken cancellationToken = default, Func<CancellationToken, Task<(TState State, long Revision)?>>? snapshot = null)
     {
+        if (snapshot is not null && eventId is not null)
+            throw new ArgumentException("A snapshot cannot be combined with deterministic event ids.", nameof(snapshot));
         ArgumentNullException.ThrowIfNull(decider);
         ArgumentOutOfRangeException.ThrowIfLessThan(maxAttempts, 1);
         var deterministic = eventId is not null;
         eventId ??= _ => Guid.CreateVersion7();
         for (var attempt = 1; ; attempt++)
         {
-            var (state, revision, ids) = await LoadAsync(decider, stream, deterministic, cancellationToken).ConfigureAwait(false);
+            var from = snapshot is null ? null : await snapshot(cancellationToken).ConfigureAwait(false);
+            var (state, revision, ids) = await LoadAsync(decider, stream, deterministic, from, cancellationToken).ConfigureAwait(false);
             if (ids is not null && ids.Contains(eventId(0)))
                 return new CommandResult<TState, TEvent>(state, [], revision, null, WasReplay: true);
             var events = decider.Decide(state, command);

@@ -41,6 +41,31 @@ public abstract class CommandHandlerContract
     }
 
     [Fact]
+    public async Task Given_a_snapshot_When_loading_or_handling_Then_only_the_events_after_it_are_read_and_the_state_is_the_full_folds()
+    {
+        await using var h = await StoreHarness.CreateAsync(Kind);
+        var handler = new CommandHandler(h.Store, Serializer);
+        for (var i = 1; i <= 5; i++) await handler.HandleAsync(new Counter(1000), "counter-s", new Add(i), EventMetadata.Empty); // totals 1,3,6,10,15
+
+        // A snapshot as a read model would keep it (total 6 as of revision 2): the tail (revisions 3, 4) brings it to 15.
+        Func<CancellationToken, Task<(int State, long Revision)?>> at2 = _ => Task.FromResult<(int, long)?>((6, 2));
+        Assert.Equal((15, 4L), await handler.LoadAsync(new Counter(1000), "counter-s", at2));
+        // The snapshot is trusted, not re-derived: a wrong one shows (so the tail alone is read).
+        Func<CancellationToken, Task<(int State, long Revision)?>> wrong = _ => Task.FromResult<(int, long)?>((0, 4));
+        Assert.Equal((0, 4L), await handler.LoadAsync(new Counter(1000), "counter-s", wrong));
+        // No snapshot: from the start.
+        Func<CancellationToken, Task<(int State, long Revision)?>> none = _ => Task.FromResult<(int, long)?>(null);
+        Assert.Equal((15, 4L), await handler.LoadAsync(new Counter(1000), "counter-s", none));
+
+        // A snapshot behind the stream still appends at the true head (the expected revision comes from the tail read).
+        var handled = await handler.HandleAsync(new Counter(1000), "counter-s", new Add(100), EventMetadata.Empty, snapshot: at2);
+        Assert.Equal((115, 5L), (handled.State, handled.Revision));
+        // Deterministic event ids recognise a replay anywhere in the stream: they need the whole stream, not a snapshot.
+        await Assert.ThrowsAsync<ArgumentException>(() =>
+            handler.HandleAsync(new Counter(1000), "counter-s", new Add(1), EventMetadata.Empty, eventId: _ => Guid.NewGuid(), snapshot: at2));
+    }
+
+    [Fact]
     public async Task Given_concurrent_commands_When_retry_is_allowed_Then_every_command_lands_on_fresh_state()
     {
         await using var h = await StoreHarness.CreateAsync(Kind);

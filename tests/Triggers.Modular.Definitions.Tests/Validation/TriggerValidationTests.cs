@@ -79,6 +79,7 @@ public sealed class TriggerValidationTests
     [InlineData("0 9 * * MON-FRI")]
     [InlineData("*/10 * * * * *")]
     [InlineData("0 0 29 2 *")]
+    [InlineData("0 0 30 2 1")] // standard cron: the 30th of February (never) OR any Monday in February — fires
     public void Given_a_valid_cron_When_validated_Then_it_is_accepted(string cron) =>
         ValidTrigger($$"""{ "type": "schedule", "cron_expression": "{{cron}}", "timezone": "America/New_York", "overlap_policy": "buffer_one", "catchup_window_seconds": 600 }""");
 

@@ -5,6 +5,7 @@ using Triggers.Modular.BuildingBlocks.Security;
 using Triggers.Modular.BuildingBlocks.Storage;
 using Triggers.Modular.BuildingBlocks.Tests.Support;
 using Triggers.Modular.EndToEnd.Tests.Support;
+using Triggers.Modular.Triggers.Contracts;
 using static Triggers.Modular.EndToEnd.Tests.Executions.ExecutionsApi;
 using static Triggers.Modular.EndToEnd.Tests.Support.Http;
 using static Triggers.Modular.EndToEnd.Tests.Triggers.ScheduleTestApi;
@@ -63,8 +64,7 @@ public sealed class ScheduleLifecycleTests
         var events = await (await client.PostJsonAsync("/api/v1/triggers",
             new { WorkflowId = workflow, Name = "ev", Type = "event", Config = new { EventName = "a.b" } })).JsonAsync();
         await FiredAtLeastAsync(host, firing, 2);
-        await DisableAsync(client, firing);
-        var fired = await FiredAsync(host, firing);
+        var fired = (await DisableAndSettleAsync(client, host, firing)).Where(e => e.Type == ScheduleEventTypes.SlotFired).ToList();
 
         var items = (await EventuallyAsync(async () => await (await client.GetAsync(Url($"/api/v1/triggers?workflow_id={workflow}"))).JsonAsync(),
                 l => l["items"]!.AsArray().Any(i => Str(i!["id"]) == firing && i["schedule"]!["run_count"]!.GetValue<long>() == fired.Count
@@ -79,7 +79,8 @@ public sealed class ScheduleLifecycleTests
         var y = items[yearly]["schedule"]!;
         Assert.Equal(("active", 0L), (Str(y["state"]), y["run_count"]!.GetValue<long>()));
         Assert.Null(y["last_run_at"]);
-        var nextNewYear = new DateTimeOffset(DateTimeOffset.UtcNow.Year + 1, 1, 1, 0, 0, 0, TimeSpan.FromHours(1)); // midnight in Paris (CET)
+        var paris = TimeZoneInfo.FindSystemTimeZoneById("Europe/Paris");
+        var nextNewYear = new DateTimeOffset(TimeZoneInfo.ConvertTime(DateTimeOffset.UtcNow, paris).Year + 1, 1, 1, 0, 0, 0, TimeSpan.FromHours(1)); // CET
         Assert.Equal(nextNewYear, Time(y["next_run_at"]));
         var p = items[paused]["schedule"]!;
         Assert.Equal("paused", Str(p["state"]));

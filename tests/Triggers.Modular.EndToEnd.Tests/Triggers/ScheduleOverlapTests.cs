@@ -27,10 +27,7 @@ public sealed class ScheduleOverlapTests
         var workflow = await CreateDefinitionAsync(client, SlowSteps);
         var trigger = await CreateScheduleAsync(client, workflow, "* * * * * *", overlap: policy);
         await FiredAtLeastAsync(host, trigger, fired, seconds: 30);
-        await DisableAsync(client, trigger);
-        await Task.Delay(300); // a round under way ends
-
-        var events = await StreamAsync(host, trigger);
+        var events = await DisableAndSettleAsync(client, host, trigger);
         var count = events.Count(e => e.Type == ScheduleEventTypes.SlotFired);
         var list = await EventuallyAsync(() => ListAsync(client, $"workflow_id={workflow}&limit=200"),
             l => l["items"]!.AsArray().Count == count && l["items"]!.AsArray().All(i => Str(i!["status"]) == "completed"),

@@ -62,4 +62,21 @@ public static class ScheduleTestApi
 
     public static async Task DisableAsync(HttpClient client, string triggerId) =>
         Assert.Equal(HttpStatusCode.OK, (await client.PostAsync(Url($"/api/v1/triggers/{triggerId}/disable"), null)).StatusCode);
+
+    /// <summary>Disables the trigger and waits until its stream has stopped growing (unchanged for a second): a round that read
+    /// the trigger just before the disable may still append one slot, however loaded the machine.</summary>
+    public static async Task<List<ScheduleEvent>> DisableAndSettleAsync(HttpClient client, ApiHost host, string triggerId)
+    {
+        await DisableAsync(client, triggerId);
+        var last = await StreamAsync(host, triggerId);
+        for (var i = 0; i < 30; i++)
+        {
+            await Task.Delay(1_000);
+            var now = await StreamAsync(host, triggerId);
+            if (now.Count == last.Count) return now;
+            last = now;
+        }
+
+        throw new InvalidOperationException($"the schedule of {triggerId} kept growing after it was disabled");
+    }
 }

@@ -1,3 +1,4 @@
+using System.Globalization;
 using Dapper;
 using Triggers.Modular.BuildingBlocks.Aggregates;
 using Triggers.Modular.BuildingBlocks.EventStore;
@@ -52,18 +53,17 @@ internal sealed class SchedulesProjection(EventSerializer serializer) : IProject
         var row = await context.Connection.QuerySingleOrDefaultAsync(new CommandDefinition(
             $"SELECT paused, cursor_at, buffered_slot, buffered_at, last_run_at, last_execution_id, run_count, skipped_count, missed_count FROM {t} " +
             "WHERE trigger_id = @id", new { id = triggerId }, context.Transaction, cancellationToken: cancellationToken)).ConfigureAwait(false);
-        var state = row is null
-            ? ScheduleState.Initial
-            : new ScheduleState(SqlTime.ReadNullable(row.cursor_at), Flag(row.paused), (string?)row.last_execution_id, SqlTime.ReadNullable(row.last_run_at),
-                Convert.ToInt64(row.run_count), (string?)row.buffered_slot, SqlTime.ReadNullable(row.buffered_at));
-        long skipped = row is null ? 0 : Convert.ToInt64(row.skipped_count), missed = row is null ? 0 : Convert.ToInt64(row.missed_count);
+        ScheduleState state = row is null ? ScheduleState.Initial : StateOf(row);
+        long skipped = row is null ? 0 : Convert.ToInt64(row.skipped_count, CultureInfo.InvariantCulture);
+        long missed = row is null ? 0 : Convert.ToInt64(row.missed_count, CultureInfo.InvariantCulture);
         state = ScheduleDecider.Instance.Evolve(state, (IEvent)@event);
         if (@event is ScheduleSlotSkipped) skipped++;
         if (@event is ScheduleSlotsMissed slots) missed += slots.Count;
 
         await context.ExecuteAsync($"INSERT INTO {t} (trigger_id, tenant_id, environment, paused, cursor_at, buffered_slot, buffered_at, last_run_at, " +
-            "last_execution_id, run_count, skipped_count, missed_count) VALUES (@id, @tenant, @env, @paused, @cursor, @buffered, @bufferedAt, @lastRun, " +
-            "@lastExecution, @runs, @skipped, @missed) ON CONFLICT (trigger_id) DO UPDATE SET paused = excluded.paused, cursor_at = excluded.cursor_at, " +
+            "last_execution_id, run_count, skipped_count, missed_count, stream_revision) VALUES (@id, @tenant, @env, @paused, @cursor, @buffered, " +
+            "@bufferedAt, @lastRun, @lastExecution, @runs, @skipped, @missed, @revision) ON CONFLICT (trigger_id) DO UPDATE SET paused = excluded.paused, " +
+            "cursor_at = excluded.cursor_at, stream_revision = excluded.stream_revision, " +
             "buffered_slot = excluded.buffered_slot, buffered_at = excluded.buffered_at, last_run_at = excluded.last_run_at, " +
             "last_execution_id = excluded.last_execution_id, run_count = excluded.run_count, skipped_count = excluded.skipped_count, " +
             "missed_count = excluded.missed_count",
@@ -71,8 +71,23 @@ internal sealed class SchedulesProjection(EventSerializer serializer) : IProject
             {
                 id = triggerId, tenant = tenantId, env = environment, paused = state.Paused, cursor = SqlTime.Parameter(d, state.Cursor),
                 buffered = state.BufferedSlot, bufferedAt = SqlTime.Parameter(d, state.BufferedAt), lastRun = SqlTime.Parameter(d, state.LastRunAt),
-                lastExecution = state.LastExecutionId, runs = state.RunCount, skipped, missed,
+                lastExecution = state.LastExecutionId, runs = state.RunCount, skipped, missed, revision = e.Revision,
             }, cancellationToken).ConfigureAwait(false);
+    }
+
+    /// <summary>The decider's state as of the row's <c>stream_revision</c> (a decision reads the stream after it), or null when
+    /// the schedule has no row yet (it never decided anything, or the read model is being rebuilt: load from the start).</summary>
+    public static async Task<(ScheduleState State, long Revision)?> SnapshotAsync(IStoreDatabase database, string triggerId,
+        CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(database);
+        await using var connection = await database.OpenConnectionAsync(cancellationToken).ConfigureAwait(false);
+        var row = await connection.QuerySingleOrDefaultAsync(new CommandDefinition(
+            $"SELECT paused, cursor_at, buffered_slot, buffered_at, last_run_at, last_execution_id, run_count, stream_revision FROM {Table(database.Dialect)} " +
+            "WHERE trigger_id = @triggerId", new { triggerId }, cancellationToken: cancellationToken)).ConfigureAwait(false);
+        if (row is null) return null;
+        ScheduleState state = StateOf(row);
+        return (state, Convert.ToInt64(row.stream_revision, CultureInfo.InvariantCulture));
     }
 
     public Task ResetAsync(ProjectionContext context, CancellationToken cancellationToken)
@@ -81,5 +96,9 @@ internal sealed class SchedulesProjection(EventSerializer serializer) : IProject
         return context.ExecuteAsync($"DELETE FROM {Table(context.Dialect)}", null, cancellationToken);
     }
 
-    private static bool Flag(object value) => value is bool b ? b : Convert.ToInt64(value, System.Globalization.CultureInfo.InvariantCulture) != 0;
+    private static ScheduleState StateOf(dynamic row) =>
+        new(SqlTime.ReadNullable((object?)row.cursor_at), Flag((object)row.paused), (string?)row.last_execution_id, SqlTime.ReadNullable((object?)row.last_run_at),
+            Convert.ToInt64((object)row.run_count, CultureInfo.InvariantCulture), (string?)row.buffered_slot, SqlTime.ReadNullable((object?)row.buffered_at));
+
+    private static bool Flag(object value) => value is bool b ? b : Convert.ToInt64(value, CultureInfo.InvariantCulture) != 0;
 }

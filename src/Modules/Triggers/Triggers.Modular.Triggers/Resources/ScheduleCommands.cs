@@ -1,3 +1,5 @@
+using Triggers.Modular.BuildingBlocks.Storage;
+using Triggers.Modular.Triggers.ReadModel;
 using Mediator;
 using Triggers.Modular.BuildingBlocks.Aggregates;
 using Triggers.Modular.BuildingBlocks.Errors;
@@ -25,12 +27,20 @@ internal sealed record ScheduleView(string State, DateTimeOffset? NextRunAt, Dat
 internal static class ScheduleViews
 {
     /// <summary>A single trigger's view, from its schedule stream (exact right after any change).</summary>
-    public static async Task<ScheduleView?> ForAsync(CommandHandler handler, TriggerState trigger, TimeProvider clock, CancellationToken cancellationToken)
+    public static async Task<ScheduleView?> ForAsync(CommandHandler handler, IStoreDatabase database, TriggerState trigger, TimeProvider clock,
+        CancellationToken cancellationToken)
     {
+        ArgumentNullException.ThrowIfNull(trigger);
         if (trigger.Type != "schedule") return null;
-        var (state, _) = await handler.LoadAsync(ScheduleDecider.Instance, ScheduleEventTypes.StreamFor(trigger.Id), cancellationToken).ConfigureAwait(false);
+        var (state, _) = await handler.LoadAsync(ScheduleDecider.Instance, ScheduleEventTypes.StreamFor(trigger.Id), Snapshot(database, trigger.Id),
+            cancellationToken).ConfigureAwait(false);
         return Of(trigger.Enabled, ScheduleConfig.From(trigger.Config), state, trigger.CadenceSince, clock.GetUtcNow());
     }
+
+    /// <summary>Where loading a schedule's stream starts: its row in the schedules read model (see
+    /// <see cref="SchedulesProjection.SnapshotAsync"/>).</summary>
+    public static Func<CancellationToken, Task<(ScheduleState State, long Revision)?>> Snapshot(IStoreDatabase database, string triggerId) =>
+        ct => SchedulesProjection.SnapshotAsync(database, triggerId, ct);
 
     /// <summary>The view of a schedule in <paramref name="state"/> at <paramref name="now"/>; <paramref name="since"/> is when its
     /// cadence began (the trigger's last change). The next run is the first slot after the cursor, or after now when that slot
@@ -60,7 +70,8 @@ internal static class ScheduleViews
     }
 }
 
-internal sealed class ScheduleCommandsHandler(CommandHandler handler, RequestContext context, TimeProvider clock, Webhooks.WebhookUrls urls)
+internal sealed class ScheduleCommandsHandler(CommandHandler handler, RequestContext context, TimeProvider clock, Webhooks.WebhookUrls urls,
+    IStoreDatabase database)
     : ICommandHandler<SetSchedulePaused, TriggerDto>, ICommandHandler<RunScheduleNow, ScheduleRunStarted>
 {
     public async ValueTask<TriggerDto> Handle(SetSchedulePaused command, CancellationToken cancellationToken)
@@ -68,9 +79,13 @@ internal sealed class ScheduleCommandsHandler(CommandHandler handler, RequestCon
         var (scope, trigger) = await LoadScheduleAsync(command.Id, cancellationToken).ConfigureAwait(false);
         var target = new ScheduleTarget(trigger.Id, scope.TenantId, scope.Environment, trigger.WorkflowId);
         ScheduleCommand change = command.Paused ? new ScheduleCommand.Pause(target, clock.GetUtcNow()) : new ScheduleCommand.Resume(target, clock.GetUtcNow());
-        await handler.HandleAsync(ScheduleDecider.Instance, ScheduleEventTypes.StreamFor(trigger.Id), change, context.ToMetadata(), maxAttempts: 3,
-            cancellationToken: cancellationToken).ConfigureAwait(false);
-        return trigger.ToDto(urls) with { Schedule = await ScheduleViews.ForAsync(handler, trigger, clock, cancellationToken).ConfigureAwait(false) };
+        var result = await handler.HandleAsync(ScheduleDecider.Instance, ScheduleEventTypes.StreamFor(trigger.Id), change, context.ToMetadata(), maxAttempts: 3,
+            cancellationToken: cancellationToken, snapshot: ScheduleViews.Snapshot(database, trigger.Id)).ConfigureAwait(false);
+        TriggerMetrics.RecordSchedule(result.NewEvents);
+        return trigger.ToDto(urls) with
+        {
+            Schedule = ScheduleViews.Of(trigger.Enabled, ScheduleConfig.From(trigger.Config), result.State, trigger.CadenceSince, clock.GetUtcNow()),
+        };
     }
 
     public async ValueTask<ScheduleRunStarted> Handle(RunScheduleNow command, CancellationToken cancellationToken)
@@ -84,7 +99,8 @@ internal sealed class ScheduleCommandsHandler(CommandHandler handler, RequestCon
             : PrefixedId.New("exec", clock);
         var result = await handler.HandleAsync(ScheduleDecider.Instance, ScheduleEventTypes.StreamFor(trigger.Id),
             new ScheduleCommand.RunNow(new ScheduleTarget(trigger.Id, scope.TenantId, scope.Environment, trigger.WorkflowId), executionId, clock.GetUtcNow()),
-            context.ToMetadata(), maxAttempts: 3, cancellationToken: cancellationToken).ConfigureAwait(false);
+            context.ToMetadata(), maxAttempts: 3, cancellationToken: cancellationToken, snapshot: ScheduleViews.Snapshot(database, trigger.Id))
+            .ConfigureAwait(false);
         TriggerMetrics.RecordSchedule(result.NewEvents);
         return new ScheduleRunStarted(trigger.Id, executionId);
     }

@@ -39,7 +39,7 @@ internal sealed class TriggerQueryHandler(CommandHandler handler, IStoreDatabase
     public async ValueTask<TriggerDto> Handle(GetTrigger query, CancellationToken cancellationToken)
     {
         var trigger = await handler.LoadOwnedAsync(context.RequireTenant(), query.Id, cancellationToken).ConfigureAwait(false);
-        return trigger.ToDto(urls) with { Schedule = await ScheduleViews.ForAsync(handler, trigger, clock, cancellationToken).ConfigureAwait(false) };
+        return trigger.ToDto(urls) with { Schedule = await ScheduleViews.ForAsync(handler, database, trigger, clock, cancellationToken).ConfigureAwait(false) };
     }
 
     public async ValueTask<TriggerPage> Handle(ListTriggers query, CancellationToken cancellationToken)

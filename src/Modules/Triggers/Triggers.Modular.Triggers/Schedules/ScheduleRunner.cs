@@ -164,7 +164,9 @@ internal sealed partial class ScheduleRunner(IServiceScopeFactory scopes, IStore
         var since = trigger.CadenceSince;
 
         var stream = ScheduleEventTypes.StreamFor(triggerId);
-        var (state, _) = await handler.LoadAsync(ScheduleDecider.Instance, stream, cancellationToken).ConfigureAwait(false);
+        // From the schedules read model's row and the stream after it: a long stream is not read from its start.
+        Func<CancellationToken, Task<(ScheduleState State, long Revision)?>> snapshot = ct => SchedulesProjection.SnapshotAsync(database, triggerId, ct);
+        var (state, _) = await handler.LoadAsync(ScheduleDecider.Instance, stream, snapshot, cancellationToken).ConfigureAwait(false);
         var now = roundStart; // what is due, as of the round's start (see ScheduleCommand.Advance.At)
         if (state.Paused) return;
         var from = state.Cursor is { } cursor && cursor > since ? cursor : since;
@@ -184,7 +186,7 @@ internal sealed partial class ScheduleRunner(IServiceScopeFactory scopes, IStore
         var result = await handler.HandleAsync(ScheduleDecider.Instance, stream,
             new ScheduleCommand.Advance(target, schedule, since, now, TimeSpan.FromSeconds(config.CatchupWindowSeconds), TimeSpan.FromSeconds(options.GraceSeconds), policy, running, clock.GetUtcNow(), state.LastExecutionId),
             new EventMetadata(trigger.TenantId, trigger.Environment, "scheduler", $"{trigger.Id}/{now:O}", null), maxAttempts: 3,
-            cancellationToken: cancellationToken).ConfigureAwait(false);
+            cancellationToken: cancellationToken, snapshot: snapshot).ConfigureAwait(false);
         TriggerMetrics.RecordSchedule(result.NewEvents);
     }
 
