@@ -19,12 +19,20 @@ public sealed class ScheduleOverlapTests
 
     private sealed record Run(string Id, DateTimeOffset CreatedAt, DateTimeOffset FinishedAt);
 
-    /// <summary>Runs the schedule until it has fired <paramref name="fired"/> slots, disables it and waits for its runs to end.</summary>
-    private static async Task<(List<ScheduleEvent> Events, List<Run> Runs)> RunAsync(string policy, int fired)
+    /// <summary>Runs the schedule until it has fired <paramref name="fired"/> slots, disables it and waits for its runs to end.
+    /// <paramref name="twoHosts"/>: two hosts on one PostgreSQL, both deciding every slot (and running executions).</summary>
+    private static async Task<(List<ScheduleEvent> Events, List<Run> Runs)> RunAsync(string policy, int fired, bool twoHosts = false, string? steps = null)
     {
-        await using var host = await ApiHost.StartAsync(StoreKind.Sqlite, new() { ["Triggers:Schedules:PollSeconds"] = "0.1" });
+        var fast = new Dictionary<string, string?> { ["Triggers:Schedules:PollSeconds"] = twoHosts ? "0.05" : "0.1" };
+        await using var host = await ApiHost.StartAsync(twoHosts ? StoreKind.Postgres : StoreKind.Sqlite, fast);
+        await using var peer = twoHosts
+            ? await ApiHost.StartAsync(StoreKind.Sqlite, new Dictionary<string, string?>(fast)
+            {
+                ["EventStore:Provider"] = "postgres", ["EventStore:Postgres:ConnectionString"] = host.PostgresConnectionString,
+            })
+            : null;
         var client = await host.ClientAsync("acme", "dev", Permissions.WorkflowsRead, Permissions.WorkflowsWrite);
-        var workflow = await CreateDefinitionAsync(client, SlowSteps);
+        var workflow = await CreateDefinitionAsync(client, steps ?? SlowSteps);
         var trigger = await CreateScheduleAsync(client, workflow, "* * * * * *", overlap: policy);
         await FiredAtLeastAsync(host, trigger, fired, seconds: 30);
         var events = await DisableAndSettleAsync(client, host, trigger);
@@ -122,5 +130,17 @@ public sealed class ScheduleOverlapTests
         Assert.Equal([ScheduleEventTypes.SlotFired], events.Select(e => e.Type).Distinct());
         AssertEachSlotDecidedOnce(events);
         Assert.Contains(Enumerable.Range(1, runs.Count - 1), i => runs[i].CreatedAt < runs[i - 1].FinishedAt);
+    }
+
+    [Fact]
+    public async Task Given_two_hosts_racing_for_every_slot_When_policy_is_buffer_one_Then_runs_still_never_overlap()
+    {
+        // Both hosts see a run end and decide at once; the loser of the append re-decides on the winner's state, where the
+        // winner's new run must count as running (its own check was about the older run).
+        var (events, runs) = await RunAsync("buffer_one", 8, twoHosts: true, """[ { "id": "wait", "type": "delay", "config": { "seconds": 1 } } ]""");
+
+        AssertEachSlotDecidedOnce(events);
+        AssertRunsNeverOverlap(runs);
+        Assert.Contains(events, e => e.Type == ScheduleEventTypes.SlotFired && e.Kind == "buffered");
     }
 }
