@@ -25,7 +25,10 @@ public sealed class AuditHistoryTests(EventsHosts hosts) : IClassFixture<EventsH
         var store = host.Services.GetRequiredService<IEventStore>();
         var events = Enumerable.Range(0, count).Select(i => new EventData(Guid.NewGuid(), type, $$"""{ "n": {{i}} }""",
             new EventMetadata(tenant, environment, actor, correlation ?? $"corr-{stream}", null))).ToList();
-        await store.AppendToStreamAsync(stream, ExpectedRevision.Any, events);
+        var appended = await store.AppendToStreamAsync(stream, ExpectedRevision.Any, events);
+        // History pages hold only events no later commit can precede: on a PostgreSQL cluster shared with other tests'
+        // databases, another database's open transaction can hold them back for a moment.
+        await EventuallyAsync(() => store.ReadHeadPositionAsync(), head => head >= appended.Position, "the appended events visible", seconds: 30);
     }
 
     private static async Task<JsonObject> PageAsync(HttpClient client, string query)

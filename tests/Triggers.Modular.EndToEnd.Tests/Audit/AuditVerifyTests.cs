@@ -31,6 +31,11 @@ public sealed class AuditVerifyTests
         await WaitForStatusAsync(other, await TriggerAsync(other, await CreateDefinitionAsync(other,
             """[ { "id": "s", "type": "set", "config": { "values": { "amount": 1 } } } ]""")), "completed");
 
+        // Verification walks what $all readers can see: wait until the run's last event is visible (another database's open
+        // transaction on a shared PostgreSQL cluster can hold it back for a moment).
+        var auditor = await host.ClientAsync("acme", "dev", Permissions.AuditRead);
+        await EventuallyAsync(async () => await (await auditor.GetAsync(Url($"/api/v1/audit/events?stream=execution-{execution}&type=executions.execution_completed")))
+            .JsonAsync(), page => page["items"]!.AsArray().Count == 1, "the run's completion visible in the history", seconds: 30);
         var intact = await (await client.PostAsync(Url("/api/v1/audit/verify"), null)).JsonAsync();
         Assert.True(intact["ok"]!.GetValue<bool>(), intact.ToJsonString());
         Assert.True(intact["checked"]!.GetValue<long>() >= 5, intact.ToJsonString());
