@@ -21,7 +21,8 @@ internal sealed record BenchOptions(
     bool RunEvents = false,
     double[]? Rates = null,
     bool RunSchedules = false,
-    int Schedules = 1_000)
+    int Schedules = 1_000,
+    bool RunAudit = false)
 {
     public const string DefaultPostgres = "Host=127.0.0.1;Port=5432;Username=tm_test;Password=tm_test;Database=postgres";
 
@@ -32,6 +33,7 @@ internal sealed record BenchOptions(
         string? only = null;
         int[] writers = [1, 16];
         long readEvents = 100_000;
+        var readEventsGiven = false;
         string[] httpStores = ["sqlite", "postgres"];
         var httpStoresGiven = false;
         string? hostDll = null;
@@ -49,7 +51,7 @@ internal sealed record BenchOptions(
                 case "--postgres": postgres = Value(); break;
                 case "--only": only = Value().ToLowerInvariant(); break;
                 case "--writers": writers = Value().Split(',').Select(w => int.Parse(w, CultureInfo.InvariantCulture)).ToArray(); writersGiven = true; break;
-                case "--read-events": readEvents = long.Parse(Value(), CultureInfo.InvariantCulture); break;
+                case "--read-events": readEventsGiven = true; readEvents = long.Parse(Value(), CultureInfo.InvariantCulture); break;
                 case "--http-stores":
                     httpStores = Value().ToLowerInvariant().Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
                     httpStoresGiven = true;
@@ -65,8 +67,9 @@ internal sealed record BenchOptions(
             }
         }
 
-        if (only is not (null or "sqlite" or "postgres" or "http" or "executions" or "events" or "webhooks" or "schedules"))
-            throw new ArgumentException("--only takes sqlite, postgres, http, executions, events, webhooks or schedules.");
+        if (only is not (null or "sqlite" or "postgres" or "http" or "executions" or "events" or "webhooks" or "schedules" or "audit"))
+            throw new ArgumentException("--only takes sqlite, postgres, http, executions, events, webhooks, schedules or audit.");
+        if (only is "audit" && !readEventsGiven) readEvents = 1_000_000;
         if (schedules < 1) throw new ArgumentException("--schedules must be ≥ 1.");
         if (only is "executions" or "events" or "webhooks" && !writersGiven) writers = [16];
         if (only is "webhooks" && !httpStoresGiven) httpStores = ["postgres"];
@@ -80,7 +83,7 @@ internal sealed record BenchOptions(
             only is null or "sqlite", only is null or "postgres", writers, readEvents,
             RunHttp: only == "http", HttpStores: httpStores, HostDll: hostDll, RunExecutions: only is "executions" or "webhooks", InFlight: inFlight,
             WebhookStarts: only == "webhooks",
-            RunEvents: only == "events", Rates: rates, RunSchedules: only == "schedules", Schedules: schedules);
+            RunEvents: only == "events", Rates: rates, RunSchedules: only == "schedules", Schedules: schedules, RunAudit: only == "audit");
     }
 }
 
@@ -93,7 +96,7 @@ internal static class Program
             --warmup N         warm-up seconds per phase, not measured (default 1)
             --postgres "CS"    admin connection string (default env TM_BENCH_POSTGRES, else the local tm_test role);
                                the bench creates and drops its own database tm_bench_<guid>
-            --only sqlite|postgres|http|executions|events|webhooks|schedules
+            --only sqlite|postgres|http|executions|events|webhooks|schedules|audit
                                without --only: the store phases of both adapters (not http); http: only the HTTP
                                pipeline phases, against the real host started as a separate process; executions:
                                workflow executions on the embedded runtime through that host (issue 5); events: the
@@ -101,7 +104,8 @@ internal static class Program
                                webhooks: the executions phases started by HMAC-signed webhook requests instead
                                (issue 7; PostgreSQL unless --http-stores says otherwise; no memory phase); schedules:
                                bursts of --schedules schedule triggers due at the same instants, on PostgreSQL, once per
-                               firing-loop parallelism in --writers (issue 8; default 1,16)
+                               firing-loop parallelism in --writers (issue 8; default 1,16); audit: history queries
+                               over --read-events events (default 1,000,000) in PostgreSQL (issue 9)
             --writers 1,16     concurrent writer counts for the write phases (default 1,16; executions: start clients,
                                events: closed-loop sending clients; default 16 for both)
             --schedules N      schedules: schedule triggers due together every 10 s (default 1000)
@@ -156,6 +160,17 @@ internal static class Program
 
             Console.WriteLine(HttpReport.Render(environment, results));
             return results.Count > 0 && results.All(r => r.Error is null) ? 0 : 1;
+        }
+
+        if (o.RunAudit)
+        {
+            environment.Remove("Phases");
+            environment["Commit"] = Commit();
+            environment["Load average when the run started"] = LoadAverage();
+            var queries = await new AuditBench(o, environment).RunAsync();
+            environment["Load average when the run ended"] = LoadAverage();
+            Console.WriteLine(AuditBench.Render(environment, queries));
+            return queries.Count > 0 && queries.All(q => q.Error is null) ? 0 : 1;
         }
 
         if (o.RunSchedules)
