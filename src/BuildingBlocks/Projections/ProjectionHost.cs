@@ -7,7 +7,12 @@ using Triggers.Modular.BuildingBlocks.Storage;
 
 namespace Triggers.Modular.BuildingBlocks.Projections;
 
-public sealed record ProjectionStatus(string Name, ProjectionState State, GlobalPosition Checkpoint, GlobalPosition Head, long Lag, string? LastError);
+/// <summary>A projection or event processor as operators see it (issue 9): <see cref="Kind"/> <c>projection</c> (a read model)
+/// or <c>processor</c> (side effects: routing, starts); <see cref="State"/> of its runner in this instance
+/// (<c>live</c>, <c>catching_up</c>, <c>waiting_for_leadership</c> — another instance leads —, <c>faulted</c>, <c>stopped</c>);
+/// <see cref="Checkpoint"/> the stored one (shared by all instances); <see cref="Lag"/> the events after it that it receives.</summary>
+public sealed record ProjectionStatus(string Name, string Kind, ProjectionState State, GlobalPosition Checkpoint, GlobalPosition Head, long Lag,
+    string? LastError);
 
 /// <summary>Runs every registered projection as a background loop; reports status; resets for rebuilds.</summary>
 public sealed class ProjectionHost : BackgroundService
@@ -35,10 +40,13 @@ public sealed class ProjectionHost : BackgroundService
     {
         var head = await _store.ReadHeadPositionAsync(cancellationToken).ConfigureAwait(false);
         var result = new List<ProjectionStatus>();
+        await using var connection = await _database.OpenConnectionAsync(cancellationToken).ConfigureAwait(false);
         foreach (var runner in _runners.Values.OrderBy(r => r.Projection.Name, StringComparer.Ordinal))
         {
-            var lag = await _store.CountAllAfterAsync(runner.Checkpoint, runner.Projection.Filter, cancellationToken).ConfigureAwait(false);
-            result.Add(new ProjectionStatus(runner.Projection.Name, runner.State, runner.Checkpoint, head, lag, runner.LastError));
+            var stored = await ProjectionCheckpoints.ReadAsync(connection, runner.Projection.Name, cancellationToken).ConfigureAwait(false);
+            var lag = await _store.CountAllAfterAsync(stored, runner.Projection.Filter, cancellationToken).ConfigureAwait(false);
+            result.Add(new ProjectionStatus(runner.Projection.Name, runner.Projection is EventProcessorProjection ? "processor" : "projection", runner.State,
+                stored, head, lag, runner.LastError));
         }
 
         return result;

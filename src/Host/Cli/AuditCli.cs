@@ -13,6 +13,7 @@ public static class AuditCli
     public const string Usage = """
         Usage:
           audit verify [--tenant TENANT --environment ENV] [--from POSITION] [--to POSITION]
+          projections list
         Verifies each stream's hash chain: events in order, none missing, each hashing to its stored link; from is exclusive,
         to inclusive (positions as the audit API shows them); without --to, each stream's recorded end is checked too.
         Host settings may follow as --Section:Key=value (e.g. --EventStore:Provider=postgres).
@@ -20,14 +21,15 @@ public static class AuditCli
 
     private static readonly HashSet<string> Options = ["tenant", "environment", "from", "to"];
 
-    public static bool IsCommand(string[] args) => args is { Length: > 0 } && args[0] == "audit";
+    public static bool IsCommand(string[] args) => args is { Length: > 0 } && args[0] is "audit" or "projections";
 
     public static async Task<int> RunAsync(IServiceProvider services, string[] args, TextWriter output)
     {
         ArgumentNullException.ThrowIfNull(services);
         ArgumentNullException.ThrowIfNull(args);
         ArgumentNullException.ThrowIfNull(output);
-        var parsed = args.Length >= 2 && args[1] == "verify" ? CliArguments.Parse(args[2..], Options) : null;
+        if (args is ["projections", "list"]) return await ListProjectionsAsync(services, output);
+        var parsed = args.Length >= 2 && args[0] == "audit" && args[1] == "verify" ? CliArguments.Parse(args[2..], Options) : null;
         GlobalPosition from = default, to = default;
         if (parsed is null || parsed.Positional.Count != 0
             || (parsed.Option("tenant") is null) != (parsed.Option("environment") is null)
@@ -50,5 +52,15 @@ public static class AuditCli
                                         (p.Position is null ? "" : $", position {p.Position}") + (p.EventId is null ? "" : $", event {p.EventId}") +
                                         $": {p.Detail}");
         return report.Ok ? 0 : 1;
+    }
+
+    /// <summary>The stored checkpoint, head and lag of every projection and processor (the runners do not run in a verb).</summary>
+    private static async Task<int> ListProjectionsAsync(IServiceProvider services, TextWriter output)
+    {
+        var statuses = await services.GetRequiredService<BuildingBlocks.Projections.ProjectionHost>().GetStatusAsync();
+        await output.WriteLineAsync($"{"name",-28} {"kind",-10} {"checkpoint",-22} {"head",-22} lag");
+        foreach (var p in statuses)
+            await output.WriteLineAsync(string.Create(CultureInfo.InvariantCulture, $"{p.Name,-28} {p.Kind,-10} {p.Checkpoint,-22} {p.Head,-22} {p.Lag}"));
+        return 0;
     }
 }

@@ -8,6 +8,7 @@ using Microsoft.Extensions.Options;
 using Microsoft.Net.Http.Headers;
 using Triggers.Modular.Audit.History;
 using Triggers.Modular.BuildingBlocks.EventStore;
+using Triggers.Modular.BuildingBlocks.Projections;
 using Triggers.Modular.BuildingBlocks.Security;
 
 namespace Triggers.Modular.Audit;
@@ -73,8 +74,22 @@ public static class AuditEndpoints
                 "position order. Another tenant's or environment's id is 404.")
             .ProducesProblem(StatusCodes.Status404NotFound);
 
+        endpoints.MapGet("/api/v1/admin/projections", async (ProjectionHost projections, CancellationToken ct) =>
+                TypedResults.Ok(new ProjectionList([.. (await projections.GetStatusAsync(ct)).Select(p => new ProjectionItem(p.Name, p.Kind, p.State,
+                    p.Checkpoint.ToString(), p.Head.ToString(), p.Lag, p.LastError))])))
+            .RequireAuthorization(Policies.Operator)
+            .WithTags("Audit")
+            .WithName("ListProjections")
+            .WithSummary("Operators (admin of the operator tenant): every projection (read model) and event processor with its stored " +
+                "checkpoint, the head of $all, its lag (events after the checkpoint that it receives) and its runner's state in this " +
+                "instance (live, catching_up, waiting_for_leadership — another instance leads —, faulted, stopped) with the last error.");
+
         return endpoints;
     }
+
+    private sealed record ProjectionItem(string Name, string Kind, ProjectionState State, string Checkpoint, string Head, long Lag, string? LastError);
+
+    private sealed record ProjectionList(IReadOnlyList<ProjectionItem> Items);
 
     private static bool WantsNdjson(HttpRequest request) =>
         MediaTypeHeaderValue.TryParseList(request.Headers.Accept, out var accepted)
