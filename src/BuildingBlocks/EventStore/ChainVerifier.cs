@@ -1,7 +1,8 @@
 namespace Triggers.Modular.BuildingBlocks.EventStore;
 
-/// <summary>A stored event with its chain hash (null: appended before the chain existed).</summary>
-public sealed record ChainRow(RecordedEvent Event, byte[]? Hash);
+/// <summary>A stored event with its chain hash (null: appended before the chain existed) and its stored category (derived
+/// from the stream name, but a column of its own that filters use, so checked too).</summary>
+public sealed record ChainRow(RecordedEvent Event, byte[]? Hash, string Category);
 
 /// <summary>The adapter's raw access for verification (docs/adr/0016).</summary>
 public interface IEventChain
@@ -42,6 +43,9 @@ public sealed class ChainVerifier(IEventChain chain)
 
     private sealed class StreamState(long next, byte[] previous, bool hashed)
     {
+        /// <summary>Position of the last event of this stream the walk checked.</summary>
+        public GlobalPosition LastPosition { get; set; }
+
         public long Next { get; set; } = next;
         public byte[] Previous { get; set; } = previous;
         public bool Hashed { get; set; } = hashed;
@@ -53,6 +57,7 @@ public sealed class ChainVerifier(IEventChain chain)
         CancellationToken cancellationToken = default)
     {
         var streams = new Dictionary<string, StreamState>(StringComparer.Ordinal);
+        var scope = new Scope(tenantId, environment);
         long checkedCount = 0, legacy = 0;
         var position = after ?? GlobalPosition.Start;
         string? last = null;
@@ -63,22 +68,22 @@ public sealed class ChainVerifier(IEventChain chain)
             {
                 var e = row.Event;
                 if (upTo is { } end && e.Position > end) return Report(null);
-                var problem = await CheckAsync(streams, row, cancellationToken).ConfigureAwait(false);
+                var problem = await CheckAsync(streams, row, scope, cancellationToken).ConfigureAwait(false);
                 if (problem is not null) return Report(problem);
                 if (row.Hash is null) legacy++;
                 checkedCount++;
                 last = e.Position.ToString();
+                position = e.Position;
             }
 
             if (page.Count < PageSize) break;
-            position = page[^1].Event.Position;
         }
 
         if (upTo is null)
         {
             foreach (var (name, state) in streams)
             {
-                var problem = await CheckEndAsync(name, state, cancellationToken).ConfigureAwait(false);
+                var problem = await CheckEndAsync(name, state, scope, position, cancellationToken).ConfigureAwait(false);
                 if (problem is not null) return Report(problem);
             }
         }
@@ -88,7 +93,7 @@ public sealed class ChainVerifier(IEventChain chain)
         ChainReport Report(ChainProblem? problem) => new(problem is null, checkedCount, streams.Count, legacy, last, problem);
     }
 
-    private async Task<ChainProblem?> CheckAsync(Dictionary<string, StreamState> streams, ChainRow row, CancellationToken cancellationToken)
+    private async Task<ChainProblem?> CheckAsync(Dictionary<string, StreamState> streams, ChainRow row, Scope scope, CancellationToken cancellationToken)
     {
         var e = row.Event;
         if (!streams.TryGetValue(e.StreamName, out var state))
@@ -110,21 +115,34 @@ public sealed class ChainVerifier(IEventChain chain)
             streams[e.StreamName] = state;
         }
 
-        if (e.Revision != state.Next)
+        if (e.Revision < state.Next) return Problem("reordered", e, $"revision {e.Revision} comes again after {state.Next - 1}");
+        while (e.Revision > state.Next)
         {
-            var expected = await chain.ReadAtAsync(e.StreamName, state.Next, cancellationToken).ConfigureAwait(false);
-            if (expected is null)
+            // A gap in this walk. Fine only when the revisions between belong to another scope (a stream shared by several
+            // environments, walked for one of them): then they are checked here, in order.
+            var between = await chain.ReadAtAsync(e.StreamName, state.Next, cancellationToken).ConfigureAwait(false);
+            if (between is null)
                 return new ChainProblem("missing", e.StreamName, state.Next, e.Position.ToString(), e.EventId.ToString(),
                     $"revision {state.Next} of the stream is not in the store (noticed at revision {e.Revision})");
-            return Problem("reordered", e, e.Revision < state.Next
-                ? $"revision {e.Revision} comes again after {state.Next - 1}"
-                : $"expected revision {state.Next} here, found {e.Revision}; revision {state.Next} is elsewhere in the log");
+            if (scope.Contains(between.Event))
+                return Problem("reordered", e, $"expected revision {state.Next} here, found {e.Revision}; revision {state.Next} is elsewhere in the log");
+            if (Link(state, between) is { } problem) return problem;
         }
 
+        return Link(state, row);
+    }
+
+    /// <summary>Checks one event against the stream's chain so far and moves the chain on.</summary>
+    private static ChainProblem? Link(StreamState state, ChainRow row)
+    {
+        var e = row.Event;
+        if (!string.Equals(row.Category, StreamName.CategoryOf(e.StreamName), StringComparison.Ordinal))
+            return Problem("altered", e, $"stored category '{row.Category}' is not its stream's");
         if (row.Hash is null)
         {
             if (state.Hashed) return Problem("unhashed", e, "no hash, after hashed events of the stream");
             state.Next = e.Revision + 1;
+            state.LastPosition = e.Position;
             return null;
         }
 
@@ -135,28 +153,45 @@ public sealed class ChainVerifier(IEventChain chain)
         state.Previous = row.Hash;
         state.Hashed = true;
         state.Next = e.Revision + 1;
+        state.LastPosition = e.Position;
         return null;
     }
 
-    /// <summary>At the head: the stream's recorded end is where the walk ended (events appended meanwhile excepted).</summary>
-    private async Task<ChainProblem?> CheckEndAsync(string stream, StreamState state, CancellationToken cancellationToken)
+    /// <summary>At the head: the stream's recorded end is where the walk ended. Revisions after the last one walked are fine
+    /// when they belong to another scope (checked here, in order) or were appended after the walk passed
+    /// (<paramref name="walkedTo"/>); anything else is missing or altered.</summary>
+    private async Task<ChainProblem?> CheckEndAsync(string stream, StreamState state, Scope scope, GlobalPosition walkedTo, CancellationToken cancellationToken)
     {
         var head = await chain.ReadHeadAsync(stream, cancellationToken).ConfigureAwait(false);
-        var lastRevision = state.Next - 1;
-        if (head is null) return new ChainProblem("missing", stream, lastRevision, null, null, "the stream's record is gone");
-        if (head.Revision > lastRevision)
+        if (head is null) return new ChainProblem("missing", stream, state.Next - 1, null, null, "the stream's record is gone");
+        while (head.Revision > state.Next - 1)
         {
-            // Appended after the walk read this stream, or deleted: the next revision tells which.
-            if (await chain.ReadAtAsync(stream, lastRevision + 1, cancellationToken).ConfigureAwait(false) is not null) return null;
-            return new ChainProblem("missing", stream, lastRevision + 1, null, null,
-                $"the stream is recorded at revision {head.Revision}, its events end at {lastRevision}");
+            var next = await chain.ReadAtAsync(stream, state.Next, cancellationToken).ConfigureAwait(false);
+            if (next is null)
+                return new ChainProblem("missing", stream, state.Next, null, null,
+                    $"the stream is recorded at revision {head.Revision}, its events end at {state.Next - 1}");
+            if (scope.Contains(next.Event))
+            {
+                if (next.Event.Position > walkedTo) return null; // appended after the walk: not part of this check
+                return Problem("altered", next.Event, "an event of the walked scope and range that the walk did not meet (its position was changed)");
+            }
+
+            if (Link(state, next) is { } problem) return problem;
         }
 
+        var lastRevision = state.Next - 1;
         if (head.Revision < lastRevision)
             return new ChainProblem("altered", stream, head.Revision, null, null, $"the stream is recorded at revision {head.Revision}, its events go on to {lastRevision}");
         if (state.Hashed && (head.LastHash is not { } lastHash || !lastHash.AsSpan().SequenceEqual(state.Previous)))
             return new ChainProblem("missing", stream, lastRevision, null, null, "the stream's recorded last hash is not its last event's: events were removed from its end");
         return null;
+    }
+
+    /// <summary>The tenant × environment walked, or everything.</summary>
+    private readonly record struct Scope(string? TenantId, string? Environment)
+    {
+        public bool Contains(RecordedEvent e) =>
+            TenantId is null || (e.Metadata.TenantId == TenantId && e.Metadata.Environment == Environment);
     }
 
     private static ChainProblem Problem(string kind, RecordedEvent e, string detail) =>

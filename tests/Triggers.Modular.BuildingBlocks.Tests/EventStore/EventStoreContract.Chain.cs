@@ -171,4 +171,52 @@ public abstract partial class EventStoreContract
         var removed = await Verifier(h).VerifyAsync(null, null, null, null);
         Assert.Equal(("unhashed", "order-2", 3L), (removed.FirstProblem?.Kind, removed.FirstProblem?.Stream, removed.FirstProblem?.Revision));
     }
+
+    [Fact]
+    public async Task Given_the_last_event_of_a_stream_moved_to_another_environment_When_its_scope_is_verified_Then_it_is_named()
+    {
+        // Found in review: the scoped check took the moved event for one appended after the walk.
+        await using var h = await CreateAsync();
+        var streams = await ChainedStoreAsync(h);
+        var last = streams["invoice-7"][^1];
+        await ExecuteAsync(h, $"UPDATE {Events(h)} SET environment = 'elsewhere' WHERE stream_name = 'invoice-7' AND revision = {last.Revision}");
+
+        var scoped = await Verifier(h).VerifyAsync("acme", "dev", null, null);
+        Assert.Equal(("altered", "invoice-7", last.Revision), (scoped.FirstProblem?.Kind, scoped.FirstProblem?.Stream, scoped.FirstProblem?.Revision));
+        Assert.False((await Verifier(h).VerifyAsync(null, null, null, null)).Ok);
+    }
+
+    [Fact]
+    public async Task Given_an_events_category_edited_When_verified_Then_it_is_named_altered()
+    {
+        // Found in review: the category column (used by $all filters) is derived from the stream, not hashed; it is checked.
+        await using var h = await CreateAsync();
+        var streams = await ChainedStoreAsync(h);
+        var target = streams["order-1"][1];
+        await ExecuteAsync(h, $"UPDATE {Events(h)} SET category = 'hidden' WHERE stream_name = 'order-1' AND revision = 1");
+
+        var report = await Verifier(h).VerifyAsync(null, null, null, null);
+        Assert.Equal(("altered", target.EventId.ToString()), (report.FirstProblem?.Kind, report.FirstProblem?.EventId));
+    }
+
+    [Fact]
+    public async Task Given_a_stream_with_events_of_several_environments_When_one_scope_is_verified_Then_the_others_events_are_checked_in_place_not_reported()
+    {
+        // Found in review: a tenant's stream holds events of each of its environments; a scoped walk meets gaps there.
+        await using var h = await CreateAsync();
+        foreach (var env in new[] { "dev", "prod", "dev", "prod", "prod", "dev" })
+            await h.Store.AppendToStreamAsync("tenant-acme", ExpectedRevision.Any, TestEvents.Batch(1, "environment_added", new EventMetadata("acme", env)));
+
+        foreach (var env in new[] { "dev", "prod" })
+        {
+            var report = await Verifier(h).VerifyAsync("acme", env, null, null);
+            Assert.True(report.Ok, report.FirstProblem?.ToString());
+            Assert.Equal(3, report.Checked);
+        }
+
+        // ...and tampering with another environment's event in between still shows.
+        await ExecuteAsync(h, $"UPDATE {Events(h)} SET actor = 'mallory' WHERE stream_name = 'tenant-acme' AND revision = 3");
+        Assert.Equal(("altered", 3L), ((await Verifier(h).VerifyAsync("acme", "dev", null, null)).FirstProblem?.Kind,
+            (await Verifier(h).VerifyAsync("acme", "dev", null, null)).FirstProblem?.Revision));
+    }
 }

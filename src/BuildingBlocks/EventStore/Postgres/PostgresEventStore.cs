@@ -450,18 +450,18 @@ public sealed class PostgresEventStore(PostgresStoreDatabase database, PostgresA
         var scope = tenantId is null ? "" : " AND e.tenant_id = @tenantId AND e.environment = @environment";
         await using var connection = await database.DataSource.OpenConnectionAsync(cancellationToken).ConfigureAwait(false);
         var rows = await connection.QueryAsync<EventRow>(new CommandDefinition(
-            $"SELECT {Columns}, e.hash FROM event_store.events e WHERE (e.tx_id, e.seq) > (@c, @p) AND {Visible}{scope} ORDER BY e.tx_id, e.seq LIMIT @max",
+            $"SELECT {Columns}, e.hash, e.category FROM event_store.events e WHERE (e.tx_id, e.seq) > (@c, @p) AND {Visible}{scope} ORDER BY e.tx_id, e.seq LIMIT @max",
             new { c = after.Commit, p = after.Prepare, max = maxCount, tenantId, environment }, cancellationToken: cancellationToken)).ConfigureAwait(false);
-        return [.. rows.Select(r => new ChainRow(r.ToRecorded(), r.Hash))];
+        return [.. rows.Select(r => new ChainRow(r.ToRecorded(), r.Hash, r.Category ?? ""))];
     }
 
     public async Task<ChainRow?> ReadAtAsync(string stream, long revision, CancellationToken cancellationToken = default)
     {
         await using var connection = await database.DataSource.OpenConnectionAsync(cancellationToken).ConfigureAwait(false);
         var row = await connection.QuerySingleOrDefaultAsync<EventRow>(new CommandDefinition(
-            $"SELECT {Columns}, e.hash FROM event_store.events e WHERE e.stream_name = @stream AND e.revision = @revision", new { stream, revision },
+            $"SELECT {Columns}, e.hash, e.category FROM event_store.events e WHERE e.stream_name = @stream AND e.revision = @revision", new { stream, revision },
             cancellationToken: cancellationToken)).ConfigureAwait(false);
-        return row is null ? null : new ChainRow(row.ToRecorded(), row.Hash);
+        return row is null ? null : new ChainRow(row.ToRecorded(), row.Hash, row.Category ?? "");
     }
 
     public async Task<StreamHead?> ReadHeadAsync(string stream, CancellationToken cancellationToken = default)
@@ -552,6 +552,7 @@ public sealed class PostgresEventStore(PostgresStoreDatabase database, PostgresA
         public string? Causation_Id { get; init; }
         public DateTime Created_At { get; init; }
         public byte[]? Hash { get; init; }
+        public string? Category { get; init; }
 
         public RecordedEvent ToRecorded() => new(
             Event_Id!.Value, Stream_Name, Revision, new GlobalPosition(Tx_Id, Seq), Type, Schema_Version, Data,

@@ -203,18 +203,18 @@ public sealed class SqliteEventStore(SqliteStoreDatabase database, EventStoreOpt
         var scope = tenantId is null ? "" : " AND tenant_id = @tenantId AND environment = @environment";
         await using var connection = await database.OpenConnectionAsync(cancellationToken).ConfigureAwait(false);
         var rows = await connection.QueryAsync<EventRow>(new CommandDefinition(
-            $"SELECT {Columns}, hash FROM es_events WHERE position > @after{scope} ORDER BY position LIMIT @max",
+            $"SELECT {Columns}, hash, category FROM es_events WHERE position > @after{scope} ORDER BY position LIMIT @max",
             new { after = after.Commit, max = maxCount, tenantId, environment }, cancellationToken: cancellationToken)).ConfigureAwait(false);
-        return [.. rows.Select(r => new ChainRow(r.ToRecorded(), r.Hash))];
+        return [.. rows.Select(r => new ChainRow(r.ToRecorded(), r.Hash, r.Category ?? ""))];
     }
 
     public async Task<ChainRow?> ReadAtAsync(string stream, long revision, CancellationToken cancellationToken = default)
     {
         await using var connection = await database.OpenConnectionAsync(cancellationToken).ConfigureAwait(false);
         var row = await connection.QuerySingleOrDefaultAsync<EventRow>(new CommandDefinition(
-            $"SELECT {Columns}, hash FROM es_events WHERE stream_name = @stream AND revision = @revision", new { stream, revision },
+            $"SELECT {Columns}, hash, category FROM es_events WHERE stream_name = @stream AND revision = @revision", new { stream, revision },
             cancellationToken: cancellationToken)).ConfigureAwait(false);
-        return row is null ? null : new ChainRow(row.ToRecorded(), row.Hash);
+        return row is null ? null : new ChainRow(row.ToRecorded(), row.Hash, row.Category ?? "");
     }
 
     public async Task<StreamHead?> ReadHeadAsync(string stream, CancellationToken cancellationToken = default)
@@ -320,6 +320,7 @@ public sealed class SqliteEventStore(SqliteStoreDatabase database, EventStoreOpt
         public string Created_At { get; init; } = "";
         public long? Head { get; init; }
         public byte[]? Hash { get; init; }
+        public string? Category { get; init; }
 
         public RecordedEvent ToRecorded() => new(
             Guid.Parse(Event_Id), Stream_Name, Revision, new GlobalPosition(Position, Position), Type, (int)Schema_Version, Data,
