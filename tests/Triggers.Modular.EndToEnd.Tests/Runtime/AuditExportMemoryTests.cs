@@ -6,14 +6,17 @@ using Triggers.Modular.BuildingBlocks.Tests.Support;
 namespace Triggers.Modular.EndToEnd.Tests.Runtime;
 
 /// <summary>
-/// The NDJSON export streams (issue 9): 100,000 events of about 1 KiB — an export of well over 100 MB — leave the host
+/// The NDJSON export streams (issue 9): 250,000 events of about 1 KiB — an export of about 280 MiB — leave the host
 /// process's resident memory within a small bound, where holding the export would take more than its size. The host runs
 /// as its own process (its memory measured alone, from /proc) with workstation GC, whose small allocation budget makes
 /// resident memory follow what is live rather than how much garbage a server-GC heap lets pile up.
 /// </summary>
 public sealed class AuditExportMemoryTests
 {
-    private const int Count = 100_000;
+    /// <summary>More than the issue's 100,000, so that the export (~280 MiB) dwarfs what any export costs once whatever its
+    /// size — SQLite page caches of the pooled connections, buffers, GC budget: +49–54 MiB was measured at 100,000 events on
+    /// a loaded machine, where a buffered export grows by more than the export.</summary>
+    private const int Count = 250_000;
 
     private static long ResidentBytes(int pid)
     {
@@ -97,9 +100,9 @@ public sealed class AuditExportMemoryTests
         var export = await ExportAsync("type=bulk.*&order=oldest");
 
         Assert.Equal(Count, export.Lines);
-        Assert.True(export.Bytes > 100_000_000, $"{export.Bytes:N0} bytes exported");
+        Assert.True(export.Bytes > 250_000_000, $"{export.Bytes:N0} bytes exported");
         var growth = export.PeakResident - baseline;
-        Assert.True(growth < 48 * 1024 * 1024,
+        Assert.True(growth < 96 * 1024 * 1024,
             $"resident memory grew {growth / 1048576.0:N1} MiB (from {baseline / 1048576.0:N1} MiB) while exporting {export.Bytes / 1048576.0:N1} MiB");
     }
 }
