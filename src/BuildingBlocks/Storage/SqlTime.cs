@@ -24,3 +24,9 @@ public static class SqlTime
 
     public static DateTimeOffset? ReadNullable(object? value) => value is null or DBNull ? null : Read(value);
 }
+
+public static class SqlBool
+{
+    /// <summary>A boolean column as either provider returns it (PostgreSQL <c>boolean</c>, SQLite <c>INTEGER</c> 0/1).</summary>
+    public static bool Read(object value) => value is bool b ? b : Convert.ToInt64(value, CultureInfo.InvariantCulture) != 0;
+}

@@ -1,4 +1,3 @@
-using System.Globalization;
 using System.Net;
 using Microsoft.Extensions.DependencyInjection;
 using Triggers.Modular.BuildingBlocks.Security;
@@ -8,6 +7,7 @@ using Triggers.Modular.Triggers.Contracts;
 using static Triggers.Modular.EndToEnd.Tests.Executions.ExecutionsApi;
 using static Triggers.Modular.EndToEnd.Tests.Support.Http;
 using static Triggers.Modular.EndToEnd.Tests.Triggers.ScheduleTestApi;
+using static Triggers.Modular.EndToEnd.Tests.Support.PrometheusScrape;
 
 namespace Triggers.Modular.EndToEnd.Tests.Triggers;
 
@@ -49,19 +49,4 @@ public sealed class ScheduleMetricsTests
         Assert.True(Delta(before, after, Missed, "") >= missed, after);
         Assert.True(Delta(before, after, Lag, "", "_count") >= 1, after);
     }
-
-    private static double Delta(string before, string after, string metric, string label, string? suffix = null) =>
-        Sum(after, metric, label, suffix) - Sum(before, metric, label, suffix);
-
-    /// <summary>The sum of the samples of <paramref name="metric"/> (names that start with it and, when given, end with
-    /// <paramref name="suffix"/>) whose line contains <paramref name="label"/>.</summary>
-    private static double Sum(string scrape, string metric, string label, string? suffix) =>
-        scrape.Split('\n')
-            .Where(l => l.StartsWith(metric, StringComparison.Ordinal) && l.Contains(label, StringComparison.Ordinal))
-            .Where(l =>
-            {
-                var name = l[..l.IndexOfAny(['{', ' '])];
-                return suffix is null ? !name.EndsWith("_bucket", StringComparison.Ordinal) : name.EndsWith(suffix, StringComparison.Ordinal);
-            })
-            .Sum(l => double.Parse(l[(l.LastIndexOf(' ') + 1)..], CultureInfo.InvariantCulture));
 }

@@ -1,10 +1,10 @@
-using System.Globalization;
 using System.Net;
 using System.Text;
 using Triggers.Modular.BuildingBlocks.Security;
 using Triggers.Modular.EndToEnd.Tests.Support;
 using static Triggers.Modular.EndToEnd.Tests.Executions.ExecutionsApi;
 using static Triggers.Modular.EndToEnd.Tests.Support.Http;
+using static Triggers.Modular.EndToEnd.Tests.Support.PrometheusScrape;
 
 namespace Triggers.Modular.EndToEnd.Tests.Triggers;
 
@@ -43,14 +43,6 @@ public sealed class WebhookMetricsTests
     }
 
     private static async Task<string> ScrapeAsync(HttpClient client) => await client.GetStringAsync(Url("/metrics"));
-
-    /// <summary>The sum of the samples of <paramref name="metric"/> (names that start with it and, when given, end the name with
-    /// <paramref name="suffix"/>) whose labels contain <paramref name="label"/>.</summary>
-    private static double Sum(string scrape, string metric, string label, string? suffix = null) =>
-        scrape.Split('\n')
-            .Where(l => l.StartsWith(metric, StringComparison.Ordinal) && l.Contains(label, StringComparison.Ordinal))
-            .Where(l => suffix is null || l[..l.IndexOf('{', StringComparison.Ordinal)].EndsWith(suffix, StringComparison.Ordinal))
-            .Sum(l => double.Parse(l[(l.LastIndexOf(' ') + 1)..], CultureInfo.InvariantCulture));
 
     private static async Task<HttpStatusCode> SendAsync(HttpClient client, HttpMethod method, string triggerId, string token)
     {

@@ -429,14 +429,14 @@ public sealed class PostgresEventStore(PostgresStoreDatabase database, PostgresA
             parameters.Add("p", after.Prepare);
         }
 
-        Filter(sql, parameters, " AND e.stream_name = @stream", "stream", query.Stream);
-        Filter(sql, parameters, " AND e.category = @category", "category", query.Category);
-        Filter(sql, parameters, " AND e.type = @type", "type", query.Type);
-        Filter(sql, parameters, " AND starts_with(e.type, @typePrefix)", "typePrefix", query.TypePrefix);
-        Filter(sql, parameters, " AND e.created_at >= @from", "from", query.From?.UtcDateTime);
-        Filter(sql, parameters, " AND e.created_at < @to", "to", query.To?.UtcDateTime);
-        Filter(sql, parameters, " AND e.correlation_id = @correlation", "correlation", query.CorrelationId);
-        Filter(sql, parameters, " AND e.actor = @actor", "actor", query.Actor);
+        SqlClauses.AndIf(sql, parameters, " AND e.stream_name = @stream", "stream", query.Stream);
+        SqlClauses.AndIf(sql, parameters, " AND e.category = @category", "category", query.Category);
+        SqlClauses.AndIf(sql, parameters, " AND e.type = @type", "type", query.Type);
+        SqlClauses.AndIf(sql, parameters, " AND starts_with(e.type, @typePrefix)", "typePrefix", query.TypePrefix);
+        SqlClauses.AndIf(sql, parameters, " AND e.created_at >= @from", "from", query.From?.UtcDateTime);
+        SqlClauses.AndIf(sql, parameters, " AND e.created_at < @to", "to", query.To?.UtcDateTime);
+        SqlClauses.AndIf(sql, parameters, " AND e.correlation_id = @correlation", "correlation", query.CorrelationId);
+        SqlClauses.AndIf(sql, parameters, " AND e.actor = @actor", "actor", query.Actor);
         sql.Append(backward ? " ORDER BY e.tx_id DESC, e.seq DESC LIMIT @max" : " ORDER BY e.tx_id, e.seq LIMIT @max");
         await using var connection = await database.DataSource.OpenConnectionAsync(cancellationToken).ConfigureAwait(false);
         var rows = await connection.QueryAsync<EventRow>(new CommandDefinition(sql.ToString(), parameters, cancellationToken: cancellationToken))
@@ -470,13 +470,6 @@ public sealed class PostgresEventStore(PostgresStoreDatabase database, PostgresA
         return await connection.QuerySingleOrDefaultAsync<StreamHead>(new CommandDefinition(
             "SELECT revision AS Revision, last_hash AS LastHash FROM event_store.streams WHERE stream_name = @stream", new { stream },
             cancellationToken: cancellationToken)).ConfigureAwait(false);
-    }
-
-    private static void Filter(StringBuilder sql, DynamicParameters parameters, string clause, string name, object? value)
-    {
-        if (value is null) return;
-        sql.Append(clause);
-        parameters.Add(name, value);
     }
 
     private static string FilterSql(AllFilter? filter, DynamicParameters parameters)

@@ -181,15 +181,15 @@ public sealed class SqliteEventStore(SqliteStoreDatabase database, EventStoreOpt
             parameters.Add("after", after.Commit);
         }
 
-        Filter(sql, parameters, " AND stream_name = @stream", "stream", query.Stream);
-        Filter(sql, parameters, " AND category = @category", "category", query.Category);
-        Filter(sql, parameters, " AND type = @type", "type", query.Type);
-        Filter(sql, parameters, " AND substr(type, 1, length(@typePrefix)) = @typePrefix", "typePrefix", query.TypePrefix);
+        SqlClauses.AndIf(sql, parameters, " AND stream_name = @stream", "stream", query.Stream);
+        SqlClauses.AndIf(sql, parameters, " AND category = @category", "category", query.Category);
+        SqlClauses.AndIf(sql, parameters, " AND type = @type", "type", query.Type);
+        SqlClauses.AndIf(sql, parameters, " AND substr(type, 1, length(@typePrefix)) = @typePrefix", "typePrefix", query.TypePrefix);
         // created_at is stored as the round-trip ("O") text of a UTC time: fixed width, so text order is time order.
-        Filter(sql, parameters, " AND created_at >= @from", "from", query.From?.ToUniversalTime().ToString("O", CultureInfo.InvariantCulture));
-        Filter(sql, parameters, " AND created_at < @to", "to", query.To?.ToUniversalTime().ToString("O", CultureInfo.InvariantCulture));
-        Filter(sql, parameters, " AND correlation_id = @correlation", "correlation", query.CorrelationId);
-        Filter(sql, parameters, " AND actor = @actor", "actor", query.Actor);
+        SqlClauses.AndIf(sql, parameters, " AND created_at >= @from", "from", query.From?.ToUniversalTime().ToString("O", CultureInfo.InvariantCulture));
+        SqlClauses.AndIf(sql, parameters, " AND created_at < @to", "to", query.To?.ToUniversalTime().ToString("O", CultureInfo.InvariantCulture));
+        SqlClauses.AndIf(sql, parameters, " AND correlation_id = @correlation", "correlation", query.CorrelationId);
+        SqlClauses.AndIf(sql, parameters, " AND actor = @actor", "actor", query.Actor);
         sql.Append(backward ? " ORDER BY position DESC LIMIT @max" : " ORDER BY position LIMIT @max");
         await using var connection = await database.OpenConnectionAsync(cancellationToken).ConfigureAwait(false);
         var rows = await connection.QueryAsync<EventRow>(new CommandDefinition(sql.ToString(), parameters, cancellationToken: cancellationToken))
@@ -224,13 +224,6 @@ public sealed class SqliteEventStore(SqliteStoreDatabase database, EventStoreOpt
             "SELECT revision AS Revision, last_hash AS LastHash FROM es_streams WHERE stream_name = @stream", new { stream },
             cancellationToken: cancellationToken)).ConfigureAwait(false);
         return head is null ? null : new StreamHead(head.Revision, head.LastHash);
-    }
-
-    private static void Filter(StringBuilder sql, DynamicParameters parameters, string clause, string name, object? value)
-    {
-        if (value is null) return;
-        sql.Append(clause);
-        parameters.Add(name, value);
     }
 
     private static string FilterSql(AllFilter? filter, DynamicParameters parameters)

@@ -84,7 +84,7 @@ internal sealed class DefinitionQueryHandler(CommandHandler handler, IEventStore
             $"WHERE {where} ORDER BY definition_id LIMIT @limit OFFSET @offset", args, cancellationToken: cancellationToken));
         var items = rows.Select(r =>
         {
-            var enabled = r.enabled is bool b ? b : Convert.ToInt64(r.enabled, System.Globalization.CultureInfo.InvariantCulture) != 0;
+            bool enabled = SqlBool.Read((object)r.enabled);
             return new DefinitionSummaryDto((string)r.definition_id, (int)Convert.ToInt32(r.version, System.Globalization.CultureInfo.InvariantCulture),
                 DefinitionViews.Status(enabled), enabled, (string)r.name, (string?)r.description,
                 SqlTime.Read(r.created_at), SqlTime.Read(r.updated_at));

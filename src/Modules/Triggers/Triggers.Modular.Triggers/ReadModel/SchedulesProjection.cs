@@ -97,8 +97,7 @@ internal sealed class SchedulesProjection(EventSerializer serializer) : IProject
     }
 
     private static ScheduleState StateOf(dynamic row) =>
-        new(SqlTime.ReadNullable((object?)row.cursor_at), Flag((object)row.paused), (string?)row.last_execution_id, SqlTime.ReadNullable((object?)row.last_run_at),
+        new(SqlTime.ReadNullable((object?)row.cursor_at), SqlBool.Read((object)row.paused), (string?)row.last_execution_id, SqlTime.ReadNullable((object?)row.last_run_at),
             Convert.ToInt64((object)row.run_count, CultureInfo.InvariantCulture), (string?)row.buffered_slot, SqlTime.ReadNullable((object?)row.buffered_at));
 
-    private static bool Flag(object value) => value is bool b ? b : Convert.ToInt64(value, CultureInfo.InvariantCulture) != 0;
 }

@@ -61,7 +61,7 @@ internal sealed class TriggersProjection(EventSerializer serializer) : IProjecti
             $"SELECT config, enabled FROM {t} WHERE trigger_id = @id", new { id = u.TriggerId }, context.Transaction, cancellationToken: cancellationToken))
             .ConfigureAwait(false);
         if (before is null) return;
-        bool enabledBefore = before.enabled is bool b ? b : Convert.ToInt64(before.enabled, System.Globalization.CultureInfo.InvariantCulture) != 0;
+        bool enabledBefore = SqlBool.Read((object)before.enabled);
         var restarts = Schedules.ScheduleConfig.RestartsCadence(JsonSerializer.Deserialize<JsonElement>((string)before.config), enabledBefore, u.Config, u.Enabled);
         await context.ExecuteAsync($"UPDATE {t} SET workflow_id = @wf, name = @name, enabled = @enabled, " +
             "event_name = CASE WHEN type = 'event' THEN @eventName ELSE NULL END, config = @config, updated_at = @at" +

@@ -67,7 +67,7 @@ internal sealed class TriggerQueryHandler(CommandHandler handler, IStoreDatabase
         var now = clock.GetUtcNow();
         var items = rows.Select(r =>
         {
-            bool enabled = Flag(r.enabled);
+            bool enabled = SqlBool.Read((object)r.enabled);
             JsonElement config = JsonSerializer.Deserialize<JsonElement>((string)r.config);
             DateTimeOffset updatedAt = SqlTime.Read(r.updated_at);
             string type = r.type;
@@ -80,7 +80,7 @@ internal sealed class TriggerQueryHandler(CommandHandler handler, IStoreDatabase
                     ? ScheduleState.Initial
                     : ScheduleState.Initial with
                     {
-                        Paused = Flag(paused), Cursor = SqlTime.ReadNullable((object?)r.cursor_at), LastRunAt = SqlTime.ReadNullable((object?)r.last_run_at),
+                        Paused = SqlBool.Read(paused), Cursor = SqlTime.ReadNullable((object?)r.cursor_at), LastRunAt = SqlTime.ReadNullable((object?)r.last_run_at),
                         RunCount = Convert.ToInt64((object)r.run_count, CultureInfo.InvariantCulture),
                     };
                 schedule = ScheduleViews.Of(enabled, ScheduleConfig.From(config), state, SqlTime.Read(r.cadence_since), now);
@@ -92,5 +92,4 @@ internal sealed class TriggerQueryHandler(CommandHandler handler, IStoreDatabase
         return new TriggerPage(items, query.Limit, query.Offset, total);
     }
 
-    private static bool Flag(object value) => value is bool b ? b : Convert.ToInt64(value, CultureInfo.InvariantCulture) != 0;
 }

@@ -93,7 +93,7 @@ internal sealed class WebhookLogQueryHandler(CommandHandler handler, IStoreDatab
         var items = rows.Take(query.Limit).Select(r => new WebhookLogItem((string)r.request_id, SqlTime.Read(r.received_at), (string)r.method,
             (string)r.path, JsonSerializer.Deserialize<JsonElement>((string)r.query), JsonSerializer.Deserialize<JsonElement>((string)r.headers),
             (string?)r.body, (string)r.body_encoding, Convert.ToInt64(r.body_bytes, CultureInfo.InvariantCulture),
-            r.body_truncated is bool b ? b : Convert.ToInt64(r.body_truncated, CultureInfo.InvariantCulture) != 0,
+            SqlBool.Read((object)r.body_truncated),
             Convert.ToInt32(r.status, CultureInfo.InvariantCulture), (string?)r.reason, (string?)r.detail,
             Convert.ToDouble(r.duration_ms, CultureInfo.InvariantCulture), (string?)r.client_ip, (string?)r.user_agent, (string?)r.delivery_id,
             (string?)r.execution_id, (string?)r.duplicate_of)).ToList();

@@ -245,7 +245,7 @@ internal sealed partial class EventDispatcher(IEventStore store, EventSerializer
     }
 
     /// <summary>A boolean column: <c>boolean</c> on PostgreSQL, <c>INTEGER</c> 0/1 on SQLite.</summary>
-    private static bool IsTrue(object value) => value is bool b ? b : Convert.ToInt64(value, System.Globalization.CultureInfo.InvariantCulture) != 0;
+    private static bool IsTrue(object value) => SqlBool.Read(value);
 
     private void Count(IReadOnlyList<IEvent> decisions)
     {

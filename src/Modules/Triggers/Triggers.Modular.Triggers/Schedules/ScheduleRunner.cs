@@ -91,7 +91,7 @@ internal sealed partial class ScheduleRunner(IServiceScopeFactory scopes, IStore
                 $"LEFT JOIN {SchedulesProjection.Table(database.Dialect)} s ON s.trigger_id = t.trigger_id WHERE t.type = 'schedule' AND t.enabled = @enabled",
                 new { enabled = true }, cancellationToken: cancellationToken)).ConfigureAwait(false);
             triggers = [.. rows.Select(r => new ScheduledTrigger((string)r.trigger_id, (string)r.config, SqlTime.Read(r.cadence_since),
-                r.paused is not null and not DBNull && (r.paused is bool p ? p : Convert.ToInt64(r.paused, CultureInfo.InvariantCulture) != 0),
+                r.paused is not null and not DBNull && SqlBool.Read((object)r.paused),
                 SqlTime.ReadNullable((object?)r.cursor_at), r.buffered_slot is string))];
         }
 
@@ -165,7 +165,7 @@ internal sealed partial class ScheduleRunner(IServiceScopeFactory scopes, IStore
 
         var stream = ScheduleEventTypes.StreamFor(triggerId);
         // From the schedules read model's row and the stream after it: a long stream is not read from its start.
-        Func<CancellationToken, Task<(ScheduleState State, long Revision)?>> snapshot = ct => SchedulesProjection.SnapshotAsync(database, triggerId, ct);
+        var snapshot = Resources.ScheduleViews.Snapshot(database, triggerId);
         var (state, _) = await handler.LoadAsync(ScheduleDecider.Instance, stream, snapshot, cancellationToken).ConfigureAwait(false);
         var now = roundStart; // what is due, as of the round's start (see ScheduleCommand.Advance.At)
         if (state.Paused) return;
