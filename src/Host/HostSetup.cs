@@ -20,6 +20,8 @@ internal static class HostSetup
         var configuration = builder.Configuration;
         services.AddApiConventions(configuration);
         services.AddEventStore(configuration);
+        // Projections:Rebuild:BatchSize (events per transaction while a rebuild replays, default 2000), …:LockTimeout.
+        services.AddSingleton(configuration.GetSection("Projections:Rebuild").Get<RebuildOptions>() ?? new RebuildOptions());
         services.AddProjections();
         services.AddMediatorPipeline();
         services.AddPlatformSecurity(configuration);

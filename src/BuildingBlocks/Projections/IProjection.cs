@@ -31,10 +31,22 @@ public interface IProjection
 
     /// <summary>Deletes the read model's rows before a rebuild (same transaction as the checkpoint reset).</summary>
     Task ResetAsync(ProjectionContext context, CancellationToken cancellationToken);
+
+    /// <summary>The tables this read model writes — all of them, and nothing else does —, named as the live runner writes
+    /// them. A projection that names its tables can be rebuilt beside them while they serve reads
+    /// (<see cref="ProjectionRebuilder"/>); it must then write and read through <see cref="ProjectionContext.Table"/>.
+    /// None (the default): it can only be reset in place.</summary>
+    IReadOnlyList<string> Tables(StoreDialect dialect) => [];
 }
 
-public sealed record ProjectionContext(DbConnection Connection, DbTransaction Transaction, StoreDialect Dialect)
+/// <summary>What a projection writes with: the page's connection and transaction, and the names its tables have for this
+/// run — <see cref="TableNames"/> maps a live name to the shadow table of a rebuild; no entry, the live table.</summary>
+public sealed record ProjectionContext(DbConnection Connection, DbTransaction Transaction, StoreDialect Dialect,
+    IReadOnlyDictionary<string, string>? TableNames = null)
 {
+    /// <summary>The name to use for the live table <paramref name="live"/> in this run.</summary>
+    public string Table(string live) => TableNames is not null && TableNames.TryGetValue(live, out var name) ? name : live;
+
     /// <summary>Runs one statement in the page's transaction.</summary>
     public Task<int> ExecuteAsync(string sql, object? args, CancellationToken cancellationToken) =>
         Connection.ExecuteAsync(new CommandDefinition(sql, args, Transaction, cancellationToken: cancellationToken));

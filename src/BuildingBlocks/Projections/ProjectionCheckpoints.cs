@@ -48,4 +48,21 @@ public static class ProjectionCheckpoints
         connection.ExecuteAsync(new CommandDefinition(
             "UPDATE projection_checkpoints SET commit_position = 0, prepare_position = 0, updated_at = @now WHERE name = @name",
             new { name, now = DateTime.UtcNow }, transaction, cancellationToken: cancellationToken));
+
+    /// <summary>Reads the checkpoint in <paramref name="transaction"/>, locking its row on PostgreSQL until the end of it (a page
+    /// transaction of the runner then waits; SQLite's write transaction already excludes it).</summary>
+    public static async Task<GlobalPosition> ReadForUpdateAsync(DbConnection connection, DbTransaction transaction, StoreDialect dialect, string name,
+        CancellationToken cancellationToken)
+    {
+        var row = await connection.QuerySingleOrDefaultAsync<(long Commit, long Prepare)?>(new CommandDefinition(
+            "SELECT commit_position, prepare_position FROM projection_checkpoints WHERE name = @name" + (dialect == StoreDialect.Postgres ? " FOR UPDATE" : ""),
+            new { name }, transaction, cancellationToken: cancellationToken)).ConfigureAwait(false);
+        return row is { } r ? new GlobalPosition(r.Commit, r.Prepare) : GlobalPosition.Start;
+    }
+
+    /// <summary>Sets the checkpoint unconditionally (a rebuild switching tables, holding the row).</summary>
+    public static Task SetAsync(DbConnection connection, DbTransaction transaction, string name, GlobalPosition position, CancellationToken cancellationToken) =>
+        connection.ExecuteAsync(new CommandDefinition(
+            "UPDATE projection_checkpoints SET commit_position = @c, prepare_position = @p, updated_at = @now WHERE name = @name",
+            new { name, c = position.Commit, p = position.Prepare, now = DateTime.UtcNow }, transaction, cancellationToken: cancellationToken));
 }

@@ -14,6 +14,9 @@ internal sealed class LogProjection(string name = "log", AllFilter? filter = nul
     public string Name => name;
     public AllFilter? Filter => filter;
 
+    /// <summary>Its tables, so that it can be rebuilt beside them (it writes through <see cref="ProjectionContext.Table"/>).</summary>
+    public IReadOnlyList<string> Tables(StoreDialect dialect) => ["proj_log", "proj_summary"];
+
     /// <summary>Throws after writing, inside the page's transaction, for the first time it sees this event.</summary>
     public Guid? FailOnceAfterWriting { get; set; }
 
@@ -25,18 +28,20 @@ internal sealed class LogProjection(string name = "log", AllFilter? filter = nul
         await c.ExecuteAsync(
             "CREATE TABLE proj_log (event_id TEXT NOT NULL, stream_name TEXT NOT NULL, revision BIGINT NOT NULL, " +
             "commit_position BIGINT NOT NULL, prepare_position BIGINT NOT NULL)");
+        await c.ExecuteAsync("CREATE INDEX ix_proj_log_stream ON proj_log (stream_name, revision)");
         await c.ExecuteAsync("CREATE TABLE proj_summary (stream_name TEXT PRIMARY KEY, events BIGINT NOT NULL, types TEXT NOT NULL)");
     }
 
     public async Task ApplyAsync(RecordedEvent e, ProjectionContext context, CancellationToken cancellationToken)
     {
         await context.Connection.ExecuteAsync(
-            "INSERT INTO proj_log (event_id, stream_name, revision, commit_position, prepare_position) VALUES (@id, @stream, @revision, @c, @p)",
+            $"INSERT INTO {context.Table("proj_log")} (event_id, stream_name, revision, commit_position, prepare_position) VALUES (@id, @stream, @revision, @c, @p)",
             new { id = e.EventId.ToString(), stream = e.StreamName, revision = e.Revision, c = e.Position.Commit, p = e.Position.Prepare },
             context.Transaction);
+        var summary = context.Table("proj_summary");
         await context.Connection.ExecuteAsync(
-            "INSERT INTO proj_summary (stream_name, events, types) VALUES (@stream, 1, @type) " +
-            "ON CONFLICT (stream_name) DO UPDATE SET events = proj_summary.events + 1, types = proj_summary.types || ',' || excluded.types",
+            $"INSERT INTO {summary} (stream_name, events, types) VALUES (@stream, 1, @type) " +
+            $"ON CONFLICT (stream_name) DO UPDATE SET events = {summary}.events + 1, types = {summary}.types || ',' || excluded.types",
             new { stream = e.StreamName, type = e.Type }, context.Transaction);
         if (FailOnceAfterWriting == e.EventId)
         {

@@ -6,7 +6,7 @@ using Triggers.Modular.BuildingBlocks.Tests.Support;
 
 namespace Triggers.Modular.BuildingBlocks.Tests.Projections;
 
-public abstract class ProjectionRuntimeContract
+public abstract partial class ProjectionRuntimeContract
 {
     private static readonly TimeSpan Timeout = TimeSpan.FromSeconds(30);
     protected static readonly ProjectionRunnerOptions Fast = new() { BatchSize = 7, PollInterval = TimeSpan.FromMilliseconds(100), RetryDelay = TimeSpan.FromMilliseconds(50) };

@@ -1,5 +1,7 @@
 using System.Text;
 using System.Text.Json;
+using FluentValidation;
+using FluentValidation.Results;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Mvc;
@@ -7,6 +9,7 @@ using Microsoft.AspNetCore.Routing;
 using Microsoft.Extensions.Options;
 using Microsoft.Net.Http.Headers;
 using Triggers.Modular.Audit.History;
+using Triggers.Modular.BuildingBlocks.Errors;
 using Triggers.Modular.BuildingBlocks.EventStore;
 using Triggers.Modular.BuildingBlocks.Projections;
 using Triggers.Modular.BuildingBlocks.Security;
@@ -76,18 +79,81 @@ public static class AuditEndpoints
 
         endpoints.MapGet("/api/v1/admin/projections", async (ProjectionHost projections, CancellationToken ct) =>
                 TypedResults.Ok(new ProjectionList([.. (await projections.GetStatusAsync(ct)).Select(p => new ProjectionItem(p.Name, p.Kind, p.State,
-                    p.Checkpoint.ToString(), p.Head.ToString(), p.Lag, p.LastError))])))
+                    p.Checkpoint.ToString(), p.Head.ToString(), p.Lag, p.LastError, p.Rebuildable, RebuildView.Of(p.Rebuild)))])))
             .RequireAuthorization(Policies.Operator)
             .WithTags("Audit")
             .WithName("ListProjections")
             .WithSummary("Operators (admin of the operator tenant): every projection (read model) and event processor with its stored " +
                 "checkpoint, the head of $all, its lag (events after the checkpoint that it receives) and its runner's state in this " +
-                "instance (live, catching_up, waiting_for_leadership — another instance leads —, faulted, stopped) with the last error.");
+                "instance (live, catching_up, waiting_for_leadership — another instance leads —, faulted, stopped) with the last error; " +
+                "whether it can be rebuilt beside its tables, and its running or last rebuild in this instance.");
+
+        endpoints.MapPost("/api/v1/admin/projections/{name}/rebuild", (string name, RebuildRequest? body, ProjectionHost projections) =>
+            {
+                var mode = (body?.Mode ?? "switch") switch
+                {
+                    "switch" => RebuildMode.Switch,
+                    "compare" => RebuildMode.Compare,
+                    _ => throw new ValidationException([new ValidationFailure("mode",
+                        "mode must be 'switch' (replace the live tables) or 'compare' (compare with the live tables, change nothing).")]),
+                };
+                try
+                {
+                    var job = projections.StartRebuild(name, mode);
+                    return TypedResults.Accepted($"/api/v1/admin/projections/{name}/rebuild", RebuildView.Of(job.Progress));
+                }
+                catch (KeyNotFoundException)
+                {
+                    throw new NotFoundException("Projection", name);
+                }
+                catch (RebuildRefusedException ex)
+                {
+                    throw new ConflictException(ex.Message, ex.NotRebuildable ? "projection-not-rebuildable" : "rebuild-in-progress");
+                }
+            })
+            .RequireAuthorization(Policies.Operator)
+            .WithTags("Audit")
+            .WithName("RebuildProjection")
+            .WithSummary("Operators: rebuild a projection from position 0 without taking the API down (docs/adr/0016) — into new tables " +
+                "beside the live ones while those keep serving; when caught up, under the live tables' lock for the last events, the " +
+                "new tables replace them (mode switch, the default) or are compared with them row for row and dropped (mode compare: " +
+                "identical is true when every row matches). Answers 202 with the progress; GET the Location for events/s and percent. " +
+                "409 for an event processor or a projection being rebuilt.")
+            .Accepts<RebuildRequest>("application/json")
+            .Produces<RebuildView>(StatusCodes.Status202Accepted)
+            .ProducesValidationProblem()
+            .ProducesProblem(StatusCodes.Status404NotFound)
+            .ProducesProblem(StatusCodes.Status409Conflict);
+
+        endpoints.MapGet("/api/v1/admin/projections/{name}/rebuild", (string name, ProjectionHost projections) =>
+                projections.GetRebuild(name) is { } job ? TypedResults.Ok(RebuildView.Of(job.Progress)) : throw new NotFoundException("Rebuild of projection", name))
+            .RequireAuthorization(Policies.Operator)
+            .WithTags("Audit")
+            .WithName("GetProjectionRebuild")
+            .WithSummary("Operators: the running or last rebuild of a projection started on this instance — state (building, finishing, " +
+                "completed, failed, cancelled), events applied of the total, percent, events per second, position reached, error, and " +
+                "for mode compare the comparison per table.")
+            .Produces<RebuildView>()
+            .ProducesProblem(StatusCodes.Status404NotFound);
 
         return endpoints;
     }
 
-    private sealed record ProjectionItem(string Name, string Kind, ProjectionState State, string Checkpoint, string Head, long Lag, string? LastError);
+    private sealed record ProjectionItem(string Name, string Kind, ProjectionState State, string Checkpoint, string Head, long Lag, string? LastError,
+        bool Rebuildable, RebuildView? Rebuild);
+
+    /// <summary>Body of a rebuild request: mode <c>switch</c> (default) or <c>compare</c>.</summary>
+    public sealed record RebuildRequest(string? Mode);
+
+    public sealed record RebuildView(string Projection, RebuildMode Mode, RebuildState State, long Applied, long Total, double Percent,
+        double EventsPerSecond, string Position, DateTimeOffset StartedAt, DateTimeOffset? FinishedAt, string? Error, bool? Identical,
+        IReadOnlyList<TableComparison>? Comparison)
+    {
+        [return: System.Diagnostics.CodeAnalysis.NotNullIfNotNull(nameof(p))]
+        public static RebuildView? Of(RebuildProgress? p) => p is null ? null
+            : new(p.Projection, p.Mode, p.State, p.Applied, p.Total, p.Percent, p.EventsPerSecond, p.Position.ToString(), p.StartedAt, p.FinishedAt,
+                p.Error, p.Identical, p.Comparison);
+    }
 
     private sealed record ProjectionList(IReadOnlyList<ProjectionItem> Items);
 

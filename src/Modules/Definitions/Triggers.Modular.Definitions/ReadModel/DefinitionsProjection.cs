@@ -20,13 +20,15 @@ internal sealed class DefinitionsProjection(EventSerializer serializer) : IProje
 
     public static string Table(StoreDialect dialect) => dialect == StoreDialect.Postgres ? "definitions.definitions" : "definitions_definitions";
 
+    public IReadOnlyList<string> Tables(StoreDialect dialect) => [Table(dialect)];
+
     public Task ApplyAsync(RecordedEvent e, ProjectionContext context, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(e);
         ArgumentNullException.ThrowIfNull(context);
         if (!serializer.Registry.IsRegistered(e.Type)) return Task.CompletedTask;
         var d = context.Dialect;
-        var table = Table(d);
+        var table = context.Table(Table(d));
         return serializer.Deserialize(e) switch
         {
             DefinitionCreated c => context.ExecuteAsync($"INSERT INTO {table} (definition_id, tenant_id, environment, name, description, version, enabled, created_at, updated_at) " +
@@ -49,7 +51,7 @@ internal sealed class DefinitionsProjection(EventSerializer serializer) : IProje
     public Task ResetAsync(ProjectionContext context, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(context);
-        return context.ExecuteAsync($"DELETE FROM {Table(context.Dialect)}", null, cancellationToken);
+        return context.ExecuteAsync($"DELETE FROM {context.Table(Table(context.Dialect))}", null, cancellationToken);
     }
 
     private static string? Description(JsonElement definition) =>

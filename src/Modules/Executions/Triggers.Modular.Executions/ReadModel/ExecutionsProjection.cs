@@ -21,6 +21,8 @@ internal sealed class ExecutionsProjection(EventSerializer serializer) : IProjec
 
     public static string Table(StoreDialect dialect) => dialect == StoreDialect.Postgres ? "executions.executions" : "executions_executions";
 
+    public IReadOnlyList<string> Tables(StoreDialect dialect) => [Table(dialect)];
+
     public Task ApplyAsync(RecordedEvent e, ProjectionContext context, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(e);
@@ -58,13 +60,13 @@ internal sealed class ExecutionsProjection(EventSerializer serializer) : IProjec
     public Task ResetAsync(ProjectionContext context, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(context);
-        return context.ExecuteAsync($"DELETE FROM {Table(context.Dialect)}", null, cancellationToken);
+        return context.ExecuteAsync($"DELETE FROM {context.Table(Table(context.Dialect))}", null, cancellationToken);
     }
 
     private static Task ApplyAsync(object @event, ProjectionContext context, CancellationToken cancellationToken)
     {
         var d = context.Dialect;
-        var t = Table(d);
+        var t = context.Table(Table(d));
         return @event switch
         {
             ExecutionStarted s => InsertAsync(context, new Row(s), cancellationToken),
@@ -92,7 +94,7 @@ internal sealed class ExecutionsProjection(EventSerializer serializer) : IProjec
     private static Task InsertAsync(ProjectionContext context, Row r, CancellationToken cancellationToken)
     {
         var d = context.Dialect;
-        return context.ExecuteAsync($"INSERT INTO {Table(d)} (execution_id, tenant_id, environment, workflow_id, workflow_version, status, trigger_type, " +
+        return context.ExecuteAsync($"INSERT INTO {context.Table(Table(d))} (execution_id, tenant_id, environment, workflow_id, workflow_version, status, trigger_type, " +
             "trigger_ref, created_ms, created_at, updated_at, finished_at, error_code, error_message) VALUES (@id, @tenant, @env, @wf, @version, @status, " +
             "@type, @ref, @ms, @created, @updated, @finished, @code, @message) ON CONFLICT (execution_id) DO NOTHING",
             new
@@ -106,7 +108,7 @@ internal sealed class ExecutionsProjection(EventSerializer serializer) : IProjec
 
     private static Task Finish(ProjectionContext context, string id, string status, DateTimeOffset at, string? code, string? message,
         CancellationToken cancellationToken) =>
-        context.ExecuteAsync($"UPDATE {Table(context.Dialect)} SET status = @status, updated_at = @at, finished_at = @at, error_code = @code, " +
+        context.ExecuteAsync($"UPDATE {context.Table(Table(context.Dialect))} SET status = @status, updated_at = @at, finished_at = @at, error_code = @code, " +
             "error_message = @message WHERE execution_id = @id",
             new { id, status, at = SqlTime.Parameter(context.Dialect, at), code, message }, cancellationToken);
 

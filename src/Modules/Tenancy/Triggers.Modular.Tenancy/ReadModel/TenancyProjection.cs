@@ -21,6 +21,9 @@ internal sealed class TenancyProjection(EventSerializer serializer) : IProjectio
 
     public AllFilter? Filter { get; } = AllFilter.ForCategories(Streams.TenantCategory, Streams.ApiKeyCategory);
 
+    public IReadOnlyList<string> Tables(StoreDialect dialect) =>
+        [TenancyTables.Tenants(dialect), TenancyTables.Environments(dialect), TenancyTables.ApiKeys(dialect)];
+
     public Task ApplyAsync(RecordedEvent e, ProjectionContext context, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(e);
@@ -29,13 +32,13 @@ internal sealed class TenancyProjection(EventSerializer serializer) : IProjectio
         var d = context.Dialect;
         return serializer.Deserialize(e) switch
         {
-            TenantCreated t => context.ExecuteAsync($"INSERT INTO {TenancyTables.Tenants(d)} (tenant_id, name, created_at) VALUES (@id, @name, @at) " +
+            TenantCreated t => context.ExecuteAsync($"INSERT INTO {context.Table(TenancyTables.Tenants(d))} (tenant_id, name, created_at) VALUES (@id, @name, @at) " +
                 "ON CONFLICT (tenant_id) DO UPDATE SET name = excluded.name, created_at = excluded.created_at",
                 new { id = t.TenantId, name = t.Name, at = SqlTime.Parameter(d, t.CreatedAt) }, cancellationToken),
-            EnvironmentCreated env => context.ExecuteAsync($"INSERT INTO {TenancyTables.Environments(d)} (tenant_id, name, created_at) VALUES (@id, @name, @at) " +
+            EnvironmentCreated env => context.ExecuteAsync($"INSERT INTO {context.Table(TenancyTables.Environments(d))} (tenant_id, name, created_at) VALUES (@id, @name, @at) " +
                 "ON CONFLICT (tenant_id, name) DO UPDATE SET created_at = excluded.created_at",
                 new { id = env.TenantId, name = env.Environment, at = SqlTime.Parameter(d, env.CreatedAt) }, cancellationToken),
-            ApiKeyIssued k => context.ExecuteAsync($"INSERT INTO {TenancyTables.ApiKeys(d)} (key_id, tenant_id, environment, name, prefix, permissions, created_at, revoked_at) " +
+            ApiKeyIssued k => context.ExecuteAsync($"INSERT INTO {context.Table(TenancyTables.ApiKeys(d))} (key_id, tenant_id, environment, name, prefix, permissions, created_at, revoked_at) " +
                 "VALUES (@id, @tenant, @environment, @name, @prefix, @permissions, @at, NULL) " +
                 "ON CONFLICT (key_id) DO UPDATE SET tenant_id = excluded.tenant_id, environment = excluded.environment, " +
                 "name = excluded.name, prefix = excluded.prefix, permissions = excluded.permissions, created_at = excluded.created_at",
@@ -45,7 +48,7 @@ internal sealed class TenancyProjection(EventSerializer serializer) : IProjectio
                     permissions = TenancyTables.PermissionsJson(k.Permissions), at = SqlTime.Parameter(d, k.CreatedAt),
                 },
                 cancellationToken),
-            ApiKeyRevoked r => context.ExecuteAsync($"UPDATE {TenancyTables.ApiKeys(d)} SET revoked_at = @at WHERE key_id = @id AND revoked_at IS NULL",
+            ApiKeyRevoked r => context.ExecuteAsync($"UPDATE {context.Table(TenancyTables.ApiKeys(d))} SET revoked_at = @at WHERE key_id = @id AND revoked_at IS NULL",
                 new { id = r.KeyId, at = SqlTime.Parameter(d, r.RevokedAt) }, cancellationToken),
             _ => Task.CompletedTask,
         };
@@ -54,7 +57,7 @@ internal sealed class TenancyProjection(EventSerializer serializer) : IProjectio
     public async Task ResetAsync(ProjectionContext context, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(context);
-        foreach (var table in new[] { TenancyTables.ApiKeys(context.Dialect), TenancyTables.Environments(context.Dialect), TenancyTables.Tenants(context.Dialect) })
+        foreach (var table in Tables(context.Dialect).Reverse().Select(context.Table))
             await context.ExecuteAsync($"DELETE FROM {table}", null, cancellationToken);
     }
 }

@@ -24,13 +24,15 @@ internal sealed class SchedulesProjection(EventSerializer serializer) : IProject
 
     public static string Table(StoreDialect dialect) => dialect == StoreDialect.Postgres ? "triggers.schedules" : "triggers_schedules";
 
+    public IReadOnlyList<string> Tables(StoreDialect dialect) => [Table(dialect)];
+
     public async Task ApplyAsync(RecordedEvent e, ProjectionContext context, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(e);
         ArgumentNullException.ThrowIfNull(context);
         if (!serializer.Registry.IsRegistered(e.Type)) return;
         var d = context.Dialect;
-        var t = Table(d);
+        var t = context.Table(Table(d));
         var @event = serializer.Deserialize(e);
         if (@event is TriggerDeleted deleted)
         {
@@ -93,7 +95,7 @@ internal sealed class SchedulesProjection(EventSerializer serializer) : IProject
     public Task ResetAsync(ProjectionContext context, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(context);
-        return context.ExecuteAsync($"DELETE FROM {Table(context.Dialect)}", null, cancellationToken);
+        return context.ExecuteAsync($"DELETE FROM {context.Table(Table(context.Dialect))}", null, cancellationToken);
     }
 
     private static ScheduleState StateOf(dynamic row) =>

@@ -20,13 +20,15 @@ internal sealed class TriggersProjection(EventSerializer serializer) : IProjecti
 
     public static string Table(StoreDialect dialect) => dialect == StoreDialect.Postgres ? "triggers.triggers" : "triggers_triggers";
 
+    public IReadOnlyList<string> Tables(StoreDialect dialect) => [Table(dialect)];
+
     public async Task ApplyAsync(RecordedEvent e, ProjectionContext context, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(e);
         ArgumentNullException.ThrowIfNull(context);
         if (!serializer.Registry.IsRegistered(e.Type)) return;
         var d = context.Dialect;
-        var t = Table(d);
+        var t = context.Table(Table(d));
         var @event = serializer.Deserialize(e);
         if (@event is TriggerUpdated updated)
         {
@@ -56,7 +58,7 @@ internal sealed class TriggersProjection(EventSerializer serializer) : IProjecti
     private static async Task UpdateAsync(TriggerUpdated u, ProjectionContext context, CancellationToken cancellationToken)
     {
         var d = context.Dialect;
-        var t = Table(d);
+        var t = context.Table(Table(d));
         var before = await context.Connection.QuerySingleOrDefaultAsync(new CommandDefinition(
             $"SELECT config, enabled FROM {t} WHERE trigger_id = @id", new { id = u.TriggerId }, context.Transaction, cancellationToken: cancellationToken))
             .ConfigureAwait(false);
@@ -73,7 +75,7 @@ internal sealed class TriggersProjection(EventSerializer serializer) : IProjecti
     public Task ResetAsync(ProjectionContext context, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(context);
-        return context.ExecuteAsync($"DELETE FROM {Table(context.Dialect)}", null, cancellationToken);
+        return context.ExecuteAsync($"DELETE FROM {context.Table(Table(context.Dialect))}", null, cancellationToken);
     }
 
     private static string? EventNameOf(string type, JsonElement config) =>

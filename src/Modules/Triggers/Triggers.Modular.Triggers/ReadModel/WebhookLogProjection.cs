@@ -16,13 +16,15 @@ internal sealed class WebhookLogProjection(EventSerializer serializer) : IProjec
 
     public static string Table(StoreDialect dialect) => dialect == StoreDialect.Postgres ? "triggers.webhook_requests" : "triggers_webhook_requests";
 
+    public IReadOnlyList<string> Tables(StoreDialect dialect) => [Table(dialect)];
+
     public Task ApplyAsync(RecordedEvent e, ProjectionContext context, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(e);
         ArgumentNullException.ThrowIfNull(context);
         if (!serializer.Registry.IsRegistered(e.Type) || serializer.Deserialize(e) is not WebhookRequestRecorded r) return Task.CompletedTask;
         var d = context.Dialect;
-        return context.ExecuteAsync($"INSERT INTO {Table(d)} (request_id, trigger_id, tenant_id, environment, received_at, method, path, query, headers, " +
+        return context.ExecuteAsync($"INSERT INTO {context.Table(Table(d))} (request_id, trigger_id, tenant_id, environment, received_at, method, path, query, headers, " +
             "body, body_encoding, body_bytes, body_truncated, status, reason, detail, duration_ms, client_ip, user_agent, delivery_id, execution_id, duplicate_of) " +
             "VALUES (@RequestId, @TriggerId, @TenantId, @Environment, @at, @Method, @Path, @query, @headers, @Body, @BodyEncoding, @BodyBytes, @BodyTruncated, " +
             "@Status, @Reason, @Detail, @DurationMs, @ClientIp, @UserAgent, @DeliveryId, @ExecutionId, @DuplicateOf) ON CONFLICT (request_id) DO NOTHING",
@@ -37,6 +39,6 @@ internal sealed class WebhookLogProjection(EventSerializer serializer) : IProjec
     public Task ResetAsync(ProjectionContext context, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(context);
-        return context.ExecuteAsync($"DELETE FROM {Table(context.Dialect)}", null, cancellationToken);
+        return context.ExecuteAsync($"DELETE FROM {context.Table(Table(context.Dialect))}", null, cancellationToken);
     }
 }
