@@ -20,7 +20,7 @@ internal static class HostSetup
         var configuration = builder.Configuration;
         services.AddApiConventions(configuration);
         services.AddEventStore(configuration);
-        // Projections:Rebuild:BatchSize (events per transaction while a rebuild replays, default 2000), …:LockTimeout.
+        // Projections:Rebuild:BatchSize (events per transaction while a rebuild replays, default 2000), …:PageDelay, …:LockTimeout.
         services.AddSingleton(configuration.GetSection("Projections:Rebuild").Get<RebuildOptions>() ?? new RebuildOptions());
         services.AddProjections();
         services.AddMediatorPipeline();

@@ -30,8 +30,8 @@ public sealed record TableComparison(string Table, long LiveRows, long RebuiltRo
     public bool Identical => LiveRows == RebuiltRows && OnlyLive == 0 && OnlyRebuilt == 0;
 }
 
-/// <summary>A rebuild as operators see it while it runs and after. <see cref="Percent"/>: events applied ÷ the events the
-/// projection receives (counted at the start; new events raise it). <see cref="EventsPerSecond"/>: applied ÷ elapsed.</summary>
+/// <summary>A rebuild as operators see it while it runs and after. <see cref="Percent"/>: events applied ÷ (applied + the events the
+/// projection receives after the position reached, counted at the start and again every second). <see cref="EventsPerSecond"/>: applied ÷ elapsed.</summary>
 public sealed record RebuildProgress(string Projection, RebuildMode Mode, RebuildState State, long Applied, long Total, double Percent,
     double EventsPerSecond, GlobalPosition Position, DateTimeOffset StartedAt, DateTimeOffset? FinishedAt, string? Error,
     IReadOnlyList<TableComparison>? Comparison)

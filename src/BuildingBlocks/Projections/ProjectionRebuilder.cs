@@ -1,4 +1,5 @@
 using System.Data.Common;
+using System.Diagnostics;
 using System.Text.RegularExpressions;
 using Dapper;
 using Npgsql;
@@ -11,6 +12,10 @@ public sealed record RebuildOptions
 {
     /// <summary>Events read and applied per transaction while replaying.</summary>
     public int BatchSize { get; init; } = 2000;
+
+    /// <summary>Pause between replayed pages, to bound the load a rebuild puts on a busy database (default none). The replay
+    /// must still outpace the appends it chases: it ends only once it reaches the head.</summary>
+    public TimeSpan PageDelay { get; init; } = TimeSpan.Zero;
 
     /// <summary>Wait before trying the final step again (the live tables' lock not granted in time, or — compare mode — the
     /// live projection still behind the rebuilt one).</summary>
@@ -91,6 +96,7 @@ public static partial class ProjectionRebuilder
 
             // Replay: one transaction per page, the live tables untouched.
             var position = GlobalPosition.Start;
+            var counted = Stopwatch.GetTimestamp();
             while (true)
             {
                 var slice = await store.ReadAllForwardAsync(position, options.BatchSize, projection.Filter, cancellationToken).ConfigureAwait(false);
@@ -105,6 +111,13 @@ public static partial class ProjectionRebuilder
                 position = slice.ScannedUpTo > position ? slice.ScannedUpTo : position;
                 job.Advance(slice.Events.Count, position);
                 if (slice.IsEnd) break;
+                if (options.PageDelay > TimeSpan.Zero) await Task.Delay(options.PageDelay, cancellationToken).ConfigureAwait(false);
+                if (Stopwatch.GetElapsedTime(counted) >= TimeSpan.FromSeconds(1))
+                {
+                    // New events raise the total: percent is measured against what is there now.
+                    job.SetTotal(job.Progress.Applied + await store.CountAllAfterAsync(position, projection.Filter, cancellationToken).ConfigureAwait(false));
+                    counted = Stopwatch.GetTimestamp();
+                }
             }
 
             if (options.BeforeFinish is { } hook) await hook(cancellationToken).ConfigureAwait(false);

@@ -22,8 +22,9 @@ public sealed class ProjectionRebuildTests
 
     private static Dictionary<string, string?> Settings() => new()
     {
-        // Small pages: the replay takes many transactions, interleaved with the traffic's appends.
-        ["Projections:Rebuild:BatchSize"] = "20",
+        // Small, paced pages: the replay takes many transactions (hundreds of milliseconds), interleaved with the traffic's appends.
+        ["Projections:Rebuild:BatchSize"] = "10",
+        ["Projections:Rebuild:PageDelay"] = "00:00:00.005",
     };
 
     [Theory]
@@ -44,6 +45,7 @@ public sealed class ProjectionRebuildTests
         // Traffic: runs started, lists and single executions read, every call checked.
         var started = new ConcurrentBag<string>(seeded);
         var failures = new ConcurrentQueue<string>();
+        var acceptedAt = new ConcurrentBag<DateTimeOffset>();
         var calls = 0;
         using var stop = new CancellationTokenSource();
         var traffic = Enumerable.Range(0, 3).Select(worker => Task.Run(async () =>
@@ -53,12 +55,19 @@ public sealed class ProjectionRebuildTests
                 await Call(async () =>
                 {
                     var response = await client.PostJsonAsync($"{DefinitionsRoute}/{workflow}/trigger", new { TriggerData = new { worker } });
-                    if (response.StatusCode == HttpStatusCode.Accepted) started.Add(Str((await response.JsonAsync())["execution_id"]));
+                    if (response.StatusCode == HttpStatusCode.Accepted)
+                    {
+                        started.Add(Str((await response.JsonAsync())["execution_id"]));
+                        acceptedAt.Add(DateTimeOffset.UtcNow);
+                    }
+
                     return response;
                 });
                 await Call(() => client.GetAsync(Url($"{ExecutionsRoute}?workflow_id={workflow}&limit=20")));
                 await Call(() => client.GetAsync(Url($"{ExecutionsRoute}?status=completed&limit=5")));
                 await Call(() => client.GetAsync(Url($"{ExecutionsRoute}/{seeded[worker]}")));
+                // Paced below the replay's speed (at 10 events a page): a rebuild chasing a faster stream of appends never ends.
+                await Task.Delay(25);
             }
         })).ToList();
 
@@ -77,6 +86,8 @@ public sealed class ProjectionRebuildTests
                 failures.Enqueue(ex.ToString());
             }
         }
+
+        await EventuallyAsync(() => Task.FromResult(acceptedAt.Count), n => n >= 10, "the traffic under way");
 
         // Switch: the live tables are replaced while the traffic goes on.
         var accepted = await operatorClient.PostJsonAsync($"{Admin}/executions/rebuild", new { Mode = "switch" });
@@ -98,7 +109,8 @@ public sealed class ProjectionRebuildTests
         await stop.CancelAsync();
         await Task.WhenAll(traffic);
         Assert.True(failures.IsEmpty, $"{failures.Count} of {calls} API calls failed:\n{string.Join("\n", failures.Take(5))}");
-        Assert.True(calls > 40, $"only {calls} calls made during the rebuilds");
+        var (from, to) = (Time(rebuilt["started_at"]), Time(rebuilt["finished_at"]));
+        Assert.True(acceptedAt.Any(t => t > from && t < to), $"no run was started while the switch rebuild ran ({from:O} – {to:O}; {calls} calls)");
 
         // The switched-in read model goes on: every run started, before, during and after the switch, is listed as completed.
         await EventuallyAsync(async () => await CountListedAsync(client, workflow), n => n == started.Count,
@@ -200,7 +212,8 @@ public sealed class ProjectionRebuildTests
         Assert.Equal(0, await AuditCli.RunAsync(host.Services, ["projections", "rebuild", "executions"], rebuild));
         Assert.Contains("executions (switch): completed", rebuild.ToString(), StringComparison.Ordinal);
         await WaitForStatusAsync(client, await TriggerAsync(client, workflow), "completed");
-        Assert.Equal(2, (await ListAsync(client, $"workflow_id={workflow}"))["items"]!.AsArray().Count);
+        await EventuallyAsync(async () => (await ListAsync(client, $"workflow_id={workflow}&status=completed"))["items"]!.AsArray().Count, n => n == 2,
+            "both runs listed after the switch");
 
         await using var refused = new StringWriter();
         Assert.Equal(2, await AuditCli.RunAsync(host.Services, ["projections", "rebuild", "executions-triggered"], refused));
