@@ -22,7 +22,8 @@ internal sealed record BenchOptions(
     double[]? Rates = null,
     bool RunSchedules = false,
     int Schedules = 1_000,
-    bool RunAudit = false)
+    bool RunAudit = false,
+    bool RunRebuild = false)
 {
     public const string DefaultPostgres = "Host=127.0.0.1;Port=5432;Username=tm_test;Password=tm_test;Database=postgres";
 
@@ -67,9 +68,9 @@ internal sealed record BenchOptions(
             }
         }
 
-        if (only is not (null or "sqlite" or "postgres" or "http" or "executions" or "events" or "webhooks" or "schedules" or "audit"))
-            throw new ArgumentException("--only takes sqlite, postgres, http, executions, events, webhooks, schedules or audit.");
-        if (only is "audit" && !readEventsGiven) readEvents = 1_000_000;
+        if (only is not (null or "sqlite" or "postgres" or "http" or "executions" or "events" or "webhooks" or "schedules" or "audit" or "rebuild"))
+            throw new ArgumentException("--only takes sqlite, postgres, http, executions, events, webhooks, schedules, audit or rebuild.");
+        if (only is "audit" or "rebuild" && !readEventsGiven) readEvents = 1_000_000;
         if (schedules < 1) throw new ArgumentException("--schedules must be ≥ 1.");
         if (only is "executions" or "events" or "webhooks" && !writersGiven) writers = [16];
         if (only is "webhooks" && !httpStoresGiven) httpStores = ["postgres"];
@@ -83,7 +84,8 @@ internal sealed record BenchOptions(
             only is null or "sqlite", only is null or "postgres", writers, readEvents,
             RunHttp: only == "http", HttpStores: httpStores, HostDll: hostDll, RunExecutions: only is "executions" or "webhooks", InFlight: inFlight,
             WebhookStarts: only == "webhooks",
-            RunEvents: only == "events", Rates: rates, RunSchedules: only == "schedules", Schedules: schedules, RunAudit: only == "audit");
+            RunEvents: only == "events", Rates: rates, RunSchedules: only == "schedules", Schedules: schedules, RunAudit: only == "audit",
+            RunRebuild: only == "rebuild");
     }
 }
 
@@ -96,7 +98,7 @@ internal static class Program
             --warmup N         warm-up seconds per phase, not measured (default 1)
             --postgres "CS"    admin connection string (default env TM_BENCH_POSTGRES, else the local tm_test role);
                                the bench creates and drops its own database tm_bench_<guid>
-            --only sqlite|postgres|http|executions|events|webhooks|schedules|audit
+            --only sqlite|postgres|http|executions|events|webhooks|schedules|audit|rebuild
                                without --only: the store phases of both adapters (not http); http: only the HTTP
                                pipeline phases, against the real host started as a separate process; executions:
                                workflow executions on the embedded runtime through that host (issue 5); events: the
@@ -105,7 +107,9 @@ internal static class Program
                                (issue 7; PostgreSQL unless --http-stores says otherwise; no memory phase); schedules:
                                bursts of --schedules schedule triggers due at the same instants, on PostgreSQL, once per
                                firing-loop parallelism in --writers (issue 8; default 1,16); audit: history queries
-                               over --read-events events (default 1,000,000) in PostgreSQL (issue 9)
+                               over --read-events events (default 1,000,000) in PostgreSQL (issue 9); rebuild: the
+                               executions projection rebuilt beside its table over --read-events events (default
+                               1,000,000) in PostgreSQL, switch then compare (issue 9)
             --writers 1,16     concurrent writer counts for the write phases (default 1,16; executions: start clients,
                                events: closed-loop sending clients; default 16 for both)
             --schedules N      schedules: schedule triggers due together every 10 s (default 1000)
@@ -171,6 +175,17 @@ internal static class Program
             environment["Load average when the run ended"] = LoadAverage();
             Console.WriteLine(AuditBench.Render(environment, queries));
             return queries.Count > 0 && queries.All(q => q.Error is null) ? 0 : 1;
+        }
+
+        if (o.RunRebuild)
+        {
+            environment.Remove("Phases");
+            environment["Commit"] = Commit();
+            environment["Load average when the run started"] = LoadAverage();
+            var rebuilds = await new RebuildBench(o, environment).RunAsync();
+            environment["Load average when the run ended"] = LoadAverage();
+            Console.WriteLine(RebuildBench.Render(environment, rebuilds));
+            return rebuilds.Count > 0 && rebuilds.All(r => r.Error is null && r.State == "completed") ? 0 : 1;
         }
 
         if (o.RunSchedules)

@@ -92,32 +92,46 @@ public static partial class ProjectionRebuilder
                 await tx.CommitAsync(cancellationToken).ConfigureAwait(false);
             }
 
-            job.SetTotal(await store.CountAllAfterAsync(GlobalPosition.Start, projection.Filter, cancellationToken).ConfigureAwait(false));
+            var head = await store.ReadHeadPositionAsync(cancellationToken).ConfigureAwait(false);
+            var counted = await store.CountAllAfterAsync(GlobalPosition.Start, projection.Filter, cancellationToken).ConfigureAwait(false);
+            job.SetTotal(counted);
 
-            // Replay: one transaction per page, the live tables untouched.
+            // Replay: one transaction per page, the live tables untouched; the next page is read while this one is applied.
             var position = GlobalPosition.Start;
-            var counted = Stopwatch.GetTimestamp();
-            while (true)
+            var recounted = Stopwatch.GetTimestamp();
+            var reading = store.ReadAllForwardAsync(position, options.BatchSize, projection.Filter, cancellationToken);
+            try
             {
-                var slice = await store.ReadAllForwardAsync(position, options.BatchSize, projection.Filter, cancellationToken).ConfigureAwait(false);
-                if (slice.Events.Count > 0)
+                while (true)
                 {
-                    await using var connection = await database.OpenConnectionAsync(cancellationToken).ConfigureAwait(false);
-                    await using var tx = await database.BeginWriteTransactionAsync(connection, cancellationToken).ConfigureAwait(false);
-                    await projection.ApplyBatchAsync(slice.Events, new ProjectionContext(connection, tx, dialect, names), cancellationToken).ConfigureAwait(false);
-                    await tx.CommitAsync(cancellationToken).ConfigureAwait(false);
-                }
+                    var slice = await reading.ConfigureAwait(false);
+                    var next = slice.ScannedUpTo > position ? slice.ScannedUpTo : position;
+                    if (!slice.IsEnd) reading = store.ReadAllForwardAsync(next, options.BatchSize, projection.Filter, cancellationToken);
+                    if (slice.Events.Count > 0)
+                    {
+                        await using var connection = await database.OpenConnectionAsync(cancellationToken).ConfigureAwait(false);
+                        await using var tx = await database.BeginWriteTransactionAsync(connection, cancellationToken).ConfigureAwait(false);
+                        await projection.ApplyBatchAsync(slice.Events, new ProjectionContext(connection, tx, dialect, names), cancellationToken).ConfigureAwait(false);
+                        await tx.CommitAsync(cancellationToken).ConfigureAwait(false);
+                    }
 
-                position = slice.ScannedUpTo > position ? slice.ScannedUpTo : position;
-                job.Advance(slice.Events.Count, position);
-                if (slice.IsEnd) break;
-                if (options.PageDelay > TimeSpan.Zero) await Task.Delay(options.PageDelay, cancellationToken).ConfigureAwait(false);
-                if (Stopwatch.GetElapsedTime(counted) >= TimeSpan.FromSeconds(1))
-                {
-                    // New events raise the total: percent is measured against what is there now.
-                    job.SetTotal(job.Progress.Applied + await store.CountAllAfterAsync(position, projection.Filter, cancellationToken).ConfigureAwait(false));
-                    counted = Stopwatch.GetTimestamp();
+                    position = next;
+                    job.Advance(slice.Events.Count, position);
+                    if (slice.IsEnd) break;
+                    if (options.PageDelay > TimeSpan.Zero) await Task.Delay(options.PageDelay, cancellationToken).ConfigureAwait(false);
+                    if (Stopwatch.GetElapsedTime(recounted) >= TimeSpan.FromSeconds(1))
+                    {
+                        // Events appended since the start raise the total (counted from the head read then: a short range).
+                        job.SetTotal(counted + await store.CountAllAfterAsync(head, projection.Filter, cancellationToken).ConfigureAwait(false));
+                        recounted = Stopwatch.GetTimestamp();
+                    }
                 }
+            }
+            catch
+            {
+                // Observe a read in flight when applying failed.
+                try { await reading.ConfigureAwait(false); } catch (Exception ex) when (ex is not OutOfMemoryException) { }
+                throw;
             }
 
             if (options.BeforeFinish is { } hook) await hook(cancellationToken).ConfigureAwait(false);

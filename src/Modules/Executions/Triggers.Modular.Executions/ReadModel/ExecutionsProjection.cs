@@ -53,8 +53,34 @@ internal sealed class ExecutionsProjection(EventSerializer serializer) : IProjec
                 await ApplyAsync(@event, context, cancellationToken).ConfigureAwait(false);
         }
 
-        foreach (var row in started?.Values ?? Enumerable.Empty<Row>())
-            await InsertAsync(context, row, cancellationToken).ConfigureAwait(false);
+        if (started is null) return;
+        if (context.Dialect == StoreDialect.Postgres && started.Count > 1)
+            await InsertAllAsync(context, started.Values, cancellationToken).ConfigureAwait(false);
+        else
+            foreach (var row in started.Values)
+                await InsertAsync(context, row, cancellationToken).ConfigureAwait(false);
+    }
+
+    /// <summary>PostgreSQL: the page's new rows in one statement (one round trip instead of one per execution — a rebuild
+    /// inserts hundreds per page). SQLite runs in-process: a statement per row costs no round trip.</summary>
+    private static Task InsertAllAsync(ProjectionContext context, IReadOnlyCollection<Row> rows, CancellationToken cancellationToken)
+    {
+        var r = rows.ToArray();
+        return context.ExecuteAsync($"INSERT INTO {context.Table(Table(context.Dialect))} (execution_id, tenant_id, environment, workflow_id, " +
+            "workflow_version, status, trigger_type, trigger_ref, created_ms, created_at, updated_at, finished_at, error_code, error_message) " +
+            "SELECT * FROM unnest(@id::text[], @tenant::text[], @env::text[], @wf::text[], @version::integer[], @status::text[], @type::text[], " +
+            "@ref::text[], @ms::bigint[], @created::timestamptz[], @updated::timestamptz[], @finished::timestamptz[], @code::text[], @message::text[]) " +
+            "ON CONFLICT (execution_id) DO NOTHING",
+            new
+            {
+                id = r.Select(x => x.Started.ExecutionId).ToArray(), tenant = r.Select(x => x.Started.TenantId).ToArray(),
+                env = r.Select(x => x.Started.Environment).ToArray(), wf = r.Select(x => x.Started.WorkflowId).ToArray(),
+                version = r.Select(x => x.Started.WorkflowVersion).ToArray(), status = r.Select(x => x.Status).ToArray(),
+                type = r.Select(x => x.Started.TriggerType).ToArray(), @ref = r.Select(x => x.Started.TriggerRef).ToArray(),
+                ms = r.Select(x => x.Started.At.ToUnixTimeMilliseconds()).ToArray(), created = r.Select(x => x.Started.At.UtcDateTime).ToArray(),
+                updated = r.Select(x => x.UpdatedAt.UtcDateTime).ToArray(), finished = r.Select(x => x.FinishedAt?.UtcDateTime).ToArray(),
+                code = r.Select(x => x.ErrorCode).ToArray(), message = r.Select(x => x.ErrorMessage).ToArray(),
+            }, cancellationToken);
     }
 
     public Task ResetAsync(ProjectionContext context, CancellationToken cancellationToken)
