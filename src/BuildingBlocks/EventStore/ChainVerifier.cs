@@ -14,8 +14,12 @@ public interface IEventChain
     /// <summary>The event at a stream's revision, or null when there is none.</summary>
     Task<ChainRow?> ReadAtAsync(string stream, long revision, CancellationToken cancellationToken = default);
 
-    /// <summary>The stream's recorded revision and last hash, or null when the stream is unknown.</summary>
-    Task<StreamHead?> ReadHeadAsync(string stream, CancellationToken cancellationToken = default);
+    /// <summary>The streams' recorded revisions and last hashes (at most 1,000 names a call); an unknown stream has no entry.</summary>
+    Task<IReadOnlyDictionary<string, StreamHead>> ReadHeadsAsync(IReadOnlyList<string> streams, CancellationToken cancellationToken = default);
+
+    /// <summary>Where the chain began: the last event stored without a hash, before hashing was part of every append
+    /// (recorded by a migration; <see cref="GlobalPosition.Start"/> for a store that had none).</summary>
+    Task<GlobalPosition> ReadChainStartAsync(CancellationToken cancellationToken = default);
 }
 
 public sealed record StreamHead(long Revision, byte[]? LastHash);
@@ -26,8 +30,8 @@ public sealed record StreamHead(long Revision, byte[]? LastHash);
 /// after hashed ones: a hash removed).</summary>
 public sealed record ChainProblem(string Kind, string Stream, long Revision, string? Position, string? EventId, string Detail);
 
-/// <summary><see cref="Checked"/> events verified in <see cref="Streams"/> streams; <see cref="UnhashedLegacy"/> events before
-/// a stream's first hashed one (recorded before the chain existed: not covered). <see cref="LastPosition"/>: where the walk
+/// <summary><see cref="Checked"/> events verified in <see cref="Streams"/> streams; <see cref="UnhashedLegacy"/> events recorded
+/// before the chain began (<see cref="IEventChain.ReadChainStartAsync"/>: not covered). <see cref="LastPosition"/>: where the walk
 /// stopped.</summary>
 public sealed record ChainReport(bool Ok, long Checked, long Streams, long UnhashedLegacy, string? LastPosition, ChainProblem? FirstProblem);
 
@@ -57,7 +61,7 @@ public sealed class ChainVerifier(IEventChain chain)
         CancellationToken cancellationToken = default)
     {
         var streams = new Dictionary<string, StreamState>(StringComparer.Ordinal);
-        var scope = new Scope(tenantId, environment);
+        var scope = new Scope(tenantId, environment, await chain.ReadChainStartAsync(cancellationToken).ConfigureAwait(false));
         long checkedCount = 0, legacy = 0;
         var position = after ?? GlobalPosition.Start;
         string? last = null;
@@ -81,10 +85,15 @@ public sealed class ChainVerifier(IEventChain chain)
 
         if (upTo is null)
         {
-            foreach (var (name, state) in streams)
+            // The streams' recorded ends, read a thousand at a time.
+            foreach (var chunk in streams.Keys.Order(StringComparer.Ordinal).Chunk(PageSize))
             {
-                var problem = await CheckEndAsync(name, state, scope, position, cancellationToken).ConfigureAwait(false);
-                if (problem is not null) return Report(problem);
+                var heads = await chain.ReadHeadsAsync(chunk, cancellationToken).ConfigureAwait(false);
+                foreach (var name in chunk)
+                {
+                    var problem = await CheckEndAsync(name, streams[name], heads.GetValueOrDefault(name), scope, position, cancellationToken).ConfigureAwait(false);
+                    if (problem is not null) return Report(problem);
+                }
             }
         }
 
@@ -126,14 +135,14 @@ public sealed class ChainVerifier(IEventChain chain)
                     $"revision {state.Next} of the stream is not in the store (noticed at revision {e.Revision})");
             if (scope.Contains(between.Event))
                 return Problem("reordered", e, $"expected revision {state.Next} here, found {e.Revision}; revision {state.Next} is elsewhere in the log");
-            if (Link(state, between) is { } problem) return problem;
+            if (Link(state, between, scope) is { } problem) return problem;
         }
 
-        return Link(state, row);
+        return Link(state, row, scope);
     }
 
     /// <summary>Checks one event against the stream's chain so far and moves the chain on.</summary>
-    private static ChainProblem? Link(StreamState state, ChainRow row)
+    private static ChainProblem? Link(StreamState state, ChainRow row, Scope scope)
     {
         var e = row.Event;
         if (!string.Equals(row.Category, StreamName.CategoryOf(e.StreamName), StringComparison.Ordinal))
@@ -141,6 +150,8 @@ public sealed class ChainVerifier(IEventChain chain)
         if (row.Hash is null)
         {
             if (state.Hashed) return Problem("unhashed", e, "no hash, after hashed events of the stream");
+            if (e.Position > scope.ChainStart)
+                return Problem("unhashed", e, $"no hash, though recorded after the chain began (position {scope.ChainStart}): its hash was removed");
             state.Next = e.Revision + 1;
             state.LastPosition = e.Position;
             return null;
@@ -160,9 +171,9 @@ public sealed class ChainVerifier(IEventChain chain)
     /// <summary>At the head: the stream's recorded end is where the walk ended. Revisions after the last one walked are fine
     /// when they belong to another scope (checked here, in order) or were appended after the walk passed
     /// (<paramref name="walkedTo"/>); anything else is missing or altered.</summary>
-    private async Task<ChainProblem?> CheckEndAsync(string stream, StreamState state, Scope scope, GlobalPosition walkedTo, CancellationToken cancellationToken)
+    private async Task<ChainProblem?> CheckEndAsync(string stream, StreamState state, StreamHead? head, Scope scope, GlobalPosition walkedTo,
+        CancellationToken cancellationToken)
     {
-        var head = await chain.ReadHeadAsync(stream, cancellationToken).ConfigureAwait(false);
         if (head is null) return new ChainProblem("missing", stream, state.Next - 1, null, null, "the stream's record is gone");
         while (head.Revision > state.Next - 1)
         {
@@ -176,7 +187,7 @@ public sealed class ChainVerifier(IEventChain chain)
                 return Problem("altered", next.Event, "an event of the walked scope and range that the walk did not meet (its position was changed)");
             }
 
-            if (Link(state, next) is { } problem) return problem;
+            if (Link(state, next, scope) is { } problem) return problem;
         }
 
         var lastRevision = state.Next - 1;
@@ -187,8 +198,8 @@ public sealed class ChainVerifier(IEventChain chain)
         return null;
     }
 
-    /// <summary>The tenant × environment walked, or everything.</summary>
-    private readonly record struct Scope(string? TenantId, string? Environment)
+    /// <summary>The tenant × environment walked, or everything; and where the chain began.</summary>
+    private readonly record struct Scope(string? TenantId, string? Environment, GlobalPosition ChainStart)
     {
         public bool Contains(RecordedEvent e) =>
             TenantId is null || (e.Metadata.TenantId == TenantId && e.Metadata.Environment == Environment);

@@ -161,6 +161,10 @@ public abstract partial class EventStoreContract
         }
 
         await ExecuteAsync(h, $"UPDATE {Streams(h)} SET last_hash = @previous WHERE stream_name = 'order-2'", new { previous });
+        // Unhashed events are history only up to where the chain began: as the migration would have recorded it then.
+        var pastStart = await Verifier(h).VerifyAsync(null, null, null, null);
+        Assert.Equal(("unhashed", "order-2", 0L), (pastStart.FirstProblem?.Kind, pastStart.FirstProblem?.Stream, pastStart.FirstProblem?.Revision));
+        await SetChainStartAsync(h, streams["order-2"][1].Position);
 
         var legacy = await Verifier(h).VerifyAsync(null, null, null, null);
         Assert.True(legacy.Ok, legacy.FirstProblem?.ToString());
@@ -171,6 +175,29 @@ public abstract partial class EventStoreContract
         var removed = await Verifier(h).VerifyAsync(null, null, null, null);
         Assert.Equal(("unhashed", "order-2", 3L), (removed.FirstProblem?.Kind, removed.FirstProblem?.Stream, removed.FirstProblem?.Revision));
     }
+
+    [Fact]
+    public async Task Given_every_hash_of_a_stream_removed_When_verified_Then_its_first_event_is_named_unhashed_and_an_edit_does_not_pass()
+    {
+        // Found in review: a stream whose hashes (and last hash) were all set to NULL looked like history recorded before the
+        // chain, after which its events could be edited unnoticed. The chain's start is recorded: nothing after it is legacy.
+        await using var h = await CreateAsync();
+        var streams = await ChainedStoreAsync(h);
+        await ExecuteAsync(h, $"UPDATE {Events(h)} SET hash = NULL WHERE stream_name = 'invoice-7'");
+        await ExecuteAsync(h, $"UPDATE {Streams(h)} SET last_hash = NULL WHERE stream_name = 'invoice-7'");
+        await ExecuteAsync(h, $"UPDATE {Events(h)} SET type = 'invoice_voided' WHERE stream_name = 'invoice-7' AND revision = 3");
+
+        var report = await Verifier(h).VerifyAsync(null, null, null, null);
+
+        Assert.False(report.Ok);
+        Assert.Equal(("unhashed", "invoice-7", streams["invoice-7"][0].EventId.ToString()),
+            (report.FirstProblem!.Kind, report.FirstProblem.Stream, report.FirstProblem.EventId));
+        Assert.Equal(0, report.UnhashedLegacy);
+    }
+
+    private static Task<int> SetChainStartAsync(StoreHarness h, GlobalPosition position) => h.Kind == StoreKind.Postgres
+        ? ExecuteAsync(h, "UPDATE event_store.chain_start SET tx_id = @c, seq = @p", new { c = position.Commit, p = position.Prepare })
+        : ExecuteAsync(h, "UPDATE es_chain_start SET position = @c", new { c = position.Commit });
 
     [Fact]
     public async Task Given_the_last_event_of_a_stream_moved_to_another_environment_When_its_scope_is_verified_Then_it_is_named()

@@ -464,12 +464,21 @@ public sealed class PostgresEventStore(PostgresStoreDatabase database, PostgresA
         return row is null ? null : new ChainRow(row.ToRecorded(), row.Hash, row.Category ?? "");
     }
 
-    public async Task<StreamHead?> ReadHeadAsync(string stream, CancellationToken cancellationToken = default)
+    public async Task<IReadOnlyDictionary<string, StreamHead>> ReadHeadsAsync(IReadOnlyList<string> streams, CancellationToken cancellationToken = default)
     {
         await using var connection = await database.DataSource.OpenConnectionAsync(cancellationToken).ConfigureAwait(false);
-        return await connection.QuerySingleOrDefaultAsync<StreamHead>(new CommandDefinition(
-            "SELECT revision AS Revision, last_hash AS LastHash FROM event_store.streams WHERE stream_name = @stream", new { stream },
+        var heads = await connection.QueryAsync<(string Name, long Revision, byte[]? LastHash)>(new CommandDefinition(
+            "SELECT stream_name, revision, last_hash FROM event_store.streams WHERE stream_name = ANY(@streams)", new { streams = streams.ToArray() },
             cancellationToken: cancellationToken)).ConfigureAwait(false);
+        return heads.ToDictionary(h => h.Name, h => new StreamHead(h.Revision, h.LastHash), StringComparer.Ordinal);
+    }
+
+    public async Task<GlobalPosition> ReadChainStartAsync(CancellationToken cancellationToken = default)
+    {
+        await using var connection = await database.DataSource.OpenConnectionAsync(cancellationToken).ConfigureAwait(false);
+        var start = await connection.QuerySingleOrDefaultAsync<(long TxId, long Seq)?>(new CommandDefinition(
+            "SELECT tx_id, seq FROM event_store.chain_start", cancellationToken: cancellationToken)).ConfigureAwait(false);
+        return start is { } s ? new GlobalPosition(s.TxId, s.Seq) : GlobalPosition.Start;
     }
 
     private static string FilterSql(AllFilter? filter, DynamicParameters parameters)

@@ -217,13 +217,21 @@ public sealed class SqliteEventStore(SqliteStoreDatabase database, EventStoreOpt
         return row is null ? null : new ChainRow(row.ToRecorded(), row.Hash, row.Category ?? "");
     }
 
-    public async Task<StreamHead?> ReadHeadAsync(string stream, CancellationToken cancellationToken = default)
+    public async Task<IReadOnlyDictionary<string, StreamHead>> ReadHeadsAsync(IReadOnlyList<string> streams, CancellationToken cancellationToken = default)
     {
         await using var connection = await database.OpenConnectionAsync(cancellationToken).ConfigureAwait(false);
-        var head = await connection.QuerySingleOrDefaultAsync<StreamHeadRow>(new CommandDefinition(
-            "SELECT revision AS Revision, last_hash AS LastHash FROM es_streams WHERE stream_name = @stream", new { stream },
+        var heads = await connection.QueryAsync<NamedHeadRow>(new CommandDefinition(
+            "SELECT stream_name AS StreamName, revision AS Revision, last_hash AS LastHash FROM es_streams WHERE stream_name IN @streams", new { streams },
             cancellationToken: cancellationToken)).ConfigureAwait(false);
-        return head is null ? null : new StreamHead(head.Revision, head.LastHash);
+        return heads.ToDictionary(h => h.StreamName, h => new StreamHead(h.Revision, h.LastHash), StringComparer.Ordinal);
+    }
+
+    public async Task<GlobalPosition> ReadChainStartAsync(CancellationToken cancellationToken = default)
+    {
+        await using var connection = await database.OpenConnectionAsync(cancellationToken).ConfigureAwait(false);
+        var position = await connection.ExecuteScalarAsync<long?>(new CommandDefinition(
+            "SELECT position FROM es_chain_start", cancellationToken: cancellationToken)).ConfigureAwait(false) ?? 0;
+        return new GlobalPosition(position, position);
     }
 
     private static string FilterSql(AllFilter? filter, DynamicParameters parameters)
@@ -295,6 +303,8 @@ public sealed class SqliteEventStore(SqliteStoreDatabase database, EventStoreOpt
     private sealed record StoredIdRow(string EventId, string StreamName, long Revision, long Position);
 
     private sealed record StreamHeadRow(long Revision, byte[]? LastHash);
+
+    private sealed record NamedHeadRow(string StreamName, long Revision, byte[]? LastHash);
 
     private sealed class EventRow
     {

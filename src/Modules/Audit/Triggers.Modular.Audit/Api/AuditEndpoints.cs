@@ -143,9 +143,9 @@ public static class AuditEndpoints
         bool Rebuildable, RebuildView? Rebuild);
 
     /// <summary>Body of a rebuild request: mode <c>switch</c> (default) or <c>compare</c>.</summary>
-    public sealed record RebuildRequest(string? Mode);
+    internal sealed record RebuildRequest(string? Mode);
 
-    public sealed record RebuildView(string Projection, RebuildMode Mode, RebuildState State, long Applied, long Total, double Percent,
+    internal sealed record RebuildView(string Projection, RebuildMode Mode, RebuildState State, long Applied, long Total, double Percent,
         double EventsPerSecond, string Position, DateTimeOffset StartedAt, DateTimeOffset? FinishedAt, string? Error, bool? Identical,
         IReadOnlyList<TableComparison>? Comparison)
     {
