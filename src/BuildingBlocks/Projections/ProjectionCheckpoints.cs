@@ -51,11 +51,16 @@ public static class ProjectionCheckpoints
 
     /// <summary>Reads the checkpoint in <paramref name="transaction"/>, locking its row on PostgreSQL until the end of it (a page
     /// transaction of the runner then waits; SQLite's write transaction already excludes it).</summary>
-    public static async Task<GlobalPosition> ReadForUpdateAsync(DbConnection connection, DbTransaction transaction, StoreDialect dialect, string name,
-        CancellationToken cancellationToken)
+    public static Task<GlobalPosition> ReadForUpdateAsync(DbConnection connection, DbTransaction transaction, StoreDialect dialect, string name,
+        CancellationToken cancellationToken) =>
+        ReadInAsync(connection, transaction, name, cancellationToken, dialect == StoreDialect.Postgres ? " FOR UPDATE" : "");
+
+    /// <summary>Reads the checkpoint in <paramref name="transaction"/> (its snapshot), without locking.</summary>
+    public static async Task<GlobalPosition> ReadInAsync(DbConnection connection, DbTransaction transaction, string name,
+        CancellationToken cancellationToken, string locking = "")
     {
         var row = await connection.QuerySingleOrDefaultAsync<(long Commit, long Prepare)?>(new CommandDefinition(
-            "SELECT commit_position, prepare_position FROM projection_checkpoints WHERE name = @name" + (dialect == StoreDialect.Postgres ? " FOR UPDATE" : ""),
+            "SELECT commit_position, prepare_position FROM projection_checkpoints WHERE name = @name" + locking,
             new { name }, transaction, cancellationToken: cancellationToken)).ConfigureAwait(false);
         return row is { } r ? new GlobalPosition(r.Commit, r.Prepare) : GlobalPosition.Start;
     }

@@ -90,6 +90,10 @@ public abstract partial class ProjectionRuntimeContract
         await using var h = await CreateAsync();
         var ids = await AppendAsync(h, streams: 3, perStream: 8);
         var projection = new LogProjection();
+        // On a shared PostgreSQL cluster another database's open transaction can hold the newest events back from $all
+        // readers for a moment: wait until all are visible, so the replay sees them (a switch short of the head would still
+        // be right — the runner completes it — but this test checks the table right after the switch).
+        await WaitUntilAsync(async () => (await h.Store.ReadAllForwardAsync(GlobalPosition.Start, 1000)).Events.Count == ids.Count);
 
         // Nothing has run: the live checkpoint is 0, behind the shadow. A compare cannot be made (it waits, then gives up)…
         var compare = new ProjectionRebuild(projection, RebuildMode.Compare);
@@ -117,6 +121,68 @@ public abstract partial class ProjectionRuntimeContract
     }
 
     [Fact]
+    public async Task Given_a_rebuild_running_When_another_process_starts_one_of_the_same_projection_Then_it_is_refused_and_the_first_switches_in_every_event()
+    {
+        // Found in review: on SQLite nothing kept two processes from rebuilding one projection; the second dropped the first's
+        // shadow, which then switched in a table missing events. A claim row now refuses the second, on both stores.
+        await using var h = await CreateAsync();
+        var ids = await AppendAsync(h, streams: 6, perStream: 20);
+        var projection = new LogProjection();
+        var otherDatabase = h.OpenDatabase();
+        var otherStore = await h.OpenPeerAsync();
+        ProjectionRebuild? second = null;
+
+        var first = new ProjectionRebuild(projection, RebuildMode.Switch);
+        await ProjectionRebuilder.RunAsync(first, h.Store, h.Database, new RebuildOptions
+        {
+            BatchSize = 10,
+            BeforeFinish = async _ =>
+            {
+                second = new ProjectionRebuild(new LogProjection(), RebuildMode.Switch);
+                await ProjectionRebuilder.RunAsync(second, otherStore, otherDatabase, new RebuildOptions { BatchSize = 10 }, CancellationToken.None);
+            },
+        }, CancellationToken.None);
+
+        Assert.Equal(RebuildState.Failed, second!.Progress.State);
+        Assert.Contains("being rebuilt by another", second.Progress.Error, StringComparison.Ordinal);
+        Assert.True(first.Progress.State == RebuildState.Completed, first.Progress.Error);
+        var applied = await LogProjection.ApplicationsAsync(h.Database);
+        Assert.Equal(ids.Count, applied.Count);
+        Assert.All(applied, a => Assert.Equal(1, a.Applications));
+
+        // The claim is released: a later rebuild runs.
+        var third = new ProjectionRebuild(projection, RebuildMode.Compare);
+        await ProjectionRebuilder.RunAsync(third, h.Store, h.Database, new RebuildOptions { FinishAttempts = 3 }, CancellationToken.None);
+        Assert.True(third.Progress is { State: RebuildState.Completed, Identical: true }, third.Progress.Error);
+    }
+
+    [Fact]
+    public async Task Given_a_column_added_to_a_live_table_during_the_replay_When_the_rebuild_would_switch_Then_it_fails_and_the_live_table_keeps_its_shape()
+    {
+        // Found in review: a migration of a newer version during the replay (a rolling deploy) was undone by the switch.
+        await using var h = await CreateAsync();
+        await AppendAsync(h, streams: 3, perStream: 4);
+        var job = new ProjectionRebuild(new LogProjection(), RebuildMode.Switch);
+        await ProjectionRebuilder.RunAsync(job, h.Store, h.Database, new RebuildOptions
+        {
+            BeforeFinish = async _ =>
+            {
+                await using var c = await h.Database.OpenConnectionAsync();
+                await c.ExecuteAsync("ALTER TABLE proj_summary ADD COLUMN note TEXT NULL");
+            },
+        }, CancellationToken.None);
+
+        Assert.Equal(RebuildState.Failed, job.Progress.State);
+        Assert.Contains("changed shape", job.Progress.Error, StringComparison.Ordinal);
+        await using var connection = await h.Database.OpenConnectionAsync();
+        var columns = (await connection.QueryAsync<string>(h.Database.Dialect == StoreDialect.Postgres
+            ? "SELECT column_name FROM information_schema.columns WHERE table_name = 'proj_summary' AND table_schema = current_schema()"
+            : "SELECT name FROM pragma_table_info('proj_summary')")).ToList();
+        Assert.Contains("note", columns);
+        Assert.False(await ShadowsExistAsync(h.Database));
+    }
+
+    [Fact]
     public async Task Given_a_projection_without_tables_of_its_own_When_rebuilt_Then_it_fails_and_touches_nothing()
     {
         await using var h = await CreateAsync();
@@ -126,6 +192,38 @@ public abstract partial class ProjectionRuntimeContract
         var job = new ProjectionRebuild(processor, RebuildMode.Switch);
         await ProjectionRebuilder.RunAsync(job, h.Store, h.Database, new RebuildOptions(), CancellationToken.None);
         Assert.Equal(RebuildState.Failed, job.Progress.State);
+    }
+
+    [Fact]
+    public async Task Given_a_table_name_at_the_identifier_limit_When_rebuilt_Then_it_is_refused_before_anything_is_created_or_dropped()
+    {
+        // Found in review: PostgreSQL truncates names to 63 bytes, so "{name}__rebuild" was the live name itself, and the
+        // cleanup after the failed CREATE dropped the live table.
+        await using var h = await CreateAsync();
+        var name = new string('t', 60);
+        await using (var c = await h.Database.OpenConnectionAsync())
+            await c.ExecuteAsync($"CREATE TABLE {name} (id TEXT PRIMARY KEY)");
+        var job = new ProjectionRebuild(new NamedTables("long", [name]), RebuildMode.Switch);
+
+        await ProjectionRebuilder.RunAsync(job, h.Store, h.Database, new RebuildOptions(), CancellationToken.None);
+
+        Assert.Equal(RebuildState.Failed, job.Progress.State);
+        Assert.Contains("too long", job.Progress.Error, StringComparison.Ordinal);
+        await using var connection = await h.Database.OpenConnectionAsync();
+        Assert.Equal(0, await connection.ExecuteScalarAsync<long>($"SELECT count(*) FROM {name}")); // still there
+    }
+
+    private sealed class NamedTables(string name, IReadOnlyList<string> tables) : IProjection
+    {
+        public string Name => name;
+
+        public AllFilter? Filter => null;
+
+        public IReadOnlyList<string> Tables(StoreDialect dialect) => tables;
+
+        public Task ApplyAsync(RecordedEvent e, ProjectionContext context, CancellationToken cancellationToken) => Task.CompletedTask;
+
+        public Task ResetAsync(ProjectionContext context, CancellationToken cancellationToken) => Task.CompletedTask;
     }
 
     private sealed class NoOpProcessor : IEventProcessor

@@ -118,7 +118,8 @@ public static class AuditEndpoints
                 "beside the live ones while those keep serving; when caught up, under the live tables' lock for the last events, the " +
                 "new tables replace them (mode switch, the default) or are compared with them row for row and dropped (mode compare: " +
                 "identical is true when every row matches). Answers 202 with the progress; GET the Location for events/s and percent. " +
-                "409 for an event processor or a projection being rebuilt.")
+                "409 for an event processor or a projection being rebuilt on this instance; one being rebuilt by another process or " +
+                "instance makes the started rebuild fail at once (state failed, error says so).")
             .Accepts<RebuildRequest>("application/json")
             .Produces<RebuildView>(StatusCodes.Status202Accepted)
             .ProducesValidationProblem()
