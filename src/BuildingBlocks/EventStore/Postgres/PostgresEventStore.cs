@@ -420,28 +420,81 @@ public sealed class PostgresEventStore(PostgresStoreDatabase database, PostgresA
         ArgumentNullException.ThrowIfNull(query);
         ArgumentOutOfRangeException.ThrowIfLessThan(query.Limit, 1);
         var backward = query.Direction == ReadDirection.Backward;
+        var order = backward ? " ORDER BY e.tx_id DESC, e.seq DESC" : " ORDER BY e.tx_id, e.seq";
         var parameters = new DynamicParameters(new { tenant = query.TenantId, environment = query.Environment, max = query.Limit });
-        var sql = new StringBuilder($"SELECT {Columns} FROM event_store.events e WHERE e.tenant_id = @tenant AND e.environment = @environment AND {Visible}");
+        var where = new StringBuilder($" WHERE e.tenant_id = @tenant AND e.environment = @environment AND {Visible}");
         if (query.After is { } after)
         {
-            sql.Append(backward ? " AND (e.tx_id, e.seq) < (@c, @p)" : " AND (e.tx_id, e.seq) > (@c, @p)");
+            where.Append(backward ? " AND (e.tx_id, e.seq) < (@c, @p)" : " AND (e.tx_id, e.seq) > (@c, @p)");
             parameters.Add("c", after.Commit);
             parameters.Add("p", after.Prepare);
         }
 
-        SqlClauses.AndIf(sql, parameters, " AND e.stream_name = @stream", "stream", query.Stream);
-        SqlClauses.AndIf(sql, parameters, " AND e.category = @category", "category", query.Category);
-        SqlClauses.AndIf(sql, parameters, " AND e.type = @type", "type", query.Type);
-        SqlClauses.AndIf(sql, parameters, " AND starts_with(e.type, @typePrefix)", "typePrefix", query.TypePrefix);
-        SqlClauses.AndIf(sql, parameters, " AND e.created_at >= @from", "from", query.From?.UtcDateTime);
-        SqlClauses.AndIf(sql, parameters, " AND e.created_at < @to", "to", query.To?.UtcDateTime);
-        SqlClauses.AndIf(sql, parameters, " AND e.correlation_id = @correlation", "correlation", query.CorrelationId);
-        SqlClauses.AndIf(sql, parameters, " AND e.actor = @actor", "actor", query.Actor);
-        sql.Append(backward ? " ORDER BY e.tx_id DESC, e.seq DESC LIMIT @max" : " ORDER BY e.tx_id, e.seq LIMIT @max");
+        var scopeWalk = where.ToString();
+        SqlClauses.AndIf(where, parameters, " AND e.stream_name = @stream", "stream", query.Stream);
+        SqlClauses.AndIf(where, parameters, " AND e.category = @category", "category", query.Category);
+        SqlClauses.AndIf(where, parameters, " AND e.type = @type", "type", query.Type);
+        SqlClauses.AndIf(where, parameters, " AND starts_with(e.type, @typePrefix)", "typePrefix", query.TypePrefix);
+        SqlClauses.AndIf(where, parameters, " AND e.created_at >= @from", "from", query.From?.UtcDateTime);
+        SqlClauses.AndIf(where, parameters, " AND e.created_at < @to", "to", query.To?.UtcDateTime);
+        SqlClauses.AndIf(where, parameters, " AND e.correlation_id = @correlation", "correlation", query.CorrelationId);
+        SqlClauses.AndIf(where, parameters, " AND e.actor = @actor", "actor", query.Actor);
+
         await using var connection = await database.DataSource.OpenConnectionAsync(cancellationToken).ConfigureAwait(false);
-        var rows = await connection.QueryAsync<EventRow>(new CommandDefinition(sql.ToString(), parameters, cancellationToken: cancellationToken))
+        string sql;
+        // A stream or a correlation id has its own index, which the planner picks: no range-first for them.
+        if ((query.From is not null || query.To is not null) && query.Stream is null && query.CorrelationId is null
+            && await RangeFirstAsync(connection, query, backward, scopeWalk, parameters, cancellationToken).ConfigureAwait(false))
+        {
+            // Range first (HistoryRangePlan): the events created in the range through the BRIN index — the OFFSET 0 keeps the
+            // scope index out of that scan (a BitmapAnd with it reads the whole scope) and the created-time filter in it —,
+            // checked against every filter, the page's positions by a top-N sort, then those rows read in full.
+            var type = query.Type is null ? "" : " AND c.type = @type";
+            var range = string.Join(" AND ", new[] { query.From is null ? null : "c.created_at >= @from", query.To is null ? null : "c.created_at < @to" }
+                .Where(c => c is not null));
+            sql = $"SELECT {Columns} FROM event_store.events e JOIN (" +
+                  "SELECT e.tx_id, e.seq FROM (SELECT c.tx_id, c.seq, c.tenant_id, c.environment, c.stream_name, c.category, c.type, c.created_at, " +
+                  $"c.correlation_id, c.actor FROM event_store.events c WHERE {range}{type} OFFSET 0) e{where}{order} LIMIT @max) p " +
+                  $"ON e.tx_id = p.tx_id AND e.seq = p.seq{order}";
+        }
+        else
+        {
+            sql = $"SELECT {Columns} FROM event_store.events e{where}{order} LIMIT @max";
+        }
+
+        var rows = await connection.QueryAsync<EventRow>(new CommandDefinition(sql, parameters, cancellationToken: cancellationToken))
             .ConfigureAwait(false);
         return [.. rows.Select(r => r.ToRecorded())];
+    }
+
+    /// <summary>Probes the start of the scope walk a history query would take and decides, by <see cref="HistoryRangePlan"/>,
+    /// whether its created-time range is cheaper to read first.</summary>
+    private static async Task<bool> RangeFirstAsync(NpgsqlConnection connection, HistoryQuery query, bool backward, string scopeWalk,
+        DynamicParameters parameters, CancellationToken cancellationToken)
+    {
+        var (walk, back) = backward ? ("e.tx_id DESC, e.seq DESC", "e.tx_id, e.seq") : ("e.tx_id, e.seq", "e.tx_id DESC, e.seq DESC");
+        var scope = $" WHERE e.tenant_id = @tenant AND e.environment = @environment AND {Visible}";
+        var probe = await connection.QuerySingleAsync<RangeProbe>(new CommandDefinition(
+            $"SELECT s.created_at AS Start_At, s.seq AS Start_Seq, k.created_at AS Probe_At, k.seq AS Probe_Seq, " +
+            $"(SELECT e.created_at FROM event_store.events e{scope} ORDER BY {back} LIMIT 1) AS Far_At " +
+            $"FROM (SELECT 1) one " +
+            $"LEFT JOIN (SELECT e.created_at, e.seq FROM event_store.events e{scopeWalk} ORDER BY {walk} LIMIT 1) s ON true " +
+            $"LEFT JOIN (SELECT e.created_at, e.seq FROM event_store.events e{scopeWalk} ORDER BY {walk} OFFSET {HistoryRangePlan.ProbeRows - 1} LIMIT 1) k ON true",
+            parameters, cancellationToken: cancellationToken)).ConfigureAwait(false);
+        static DateTimeOffset Utc(DateTime t) => new(DateTime.SpecifyKind(t, DateTimeKind.Utc));
+        return HistoryRangePlan.RangeFirst(backward, query.From, query.To,
+            probe.Start_At is { } s ? (Utc(s), probe.Start_Seq!.Value) : null,
+            probe.Probe_At is { } k ? (Utc(k), probe.Probe_Seq!.Value) : null,
+            probe.Far_At is { } f ? Utc(f) : null);
+    }
+
+    private sealed class RangeProbe
+    {
+        public DateTime? Start_At { get; init; }
+        public long? Start_Seq { get; init; }
+        public DateTime? Probe_At { get; init; }
+        public long? Probe_Seq { get; init; }
+        public DateTime? Far_At { get; init; }
     }
 
     public async Task<IReadOnlyList<ChainRow>> ReadAsync(GlobalPosition after, int maxCount, string? tenantId, string? environment,
