@@ -90,10 +90,7 @@ public abstract partial class ProjectionRuntimeContract
         await using var h = await CreateAsync();
         var ids = await AppendAsync(h, streams: 3, perStream: 8);
         var projection = new LogProjection();
-        // On a shared PostgreSQL cluster another database's open transaction can hold the newest events back from $all
-        // readers for a moment: wait until all are visible, so the replay sees them (a switch short of the head would still
-        // be right — the runner completes it — but this test checks the table right after the switch).
-        await WaitUntilAsync(async () => (await h.Store.ReadAllForwardAsync(GlobalPosition.Start, 1000)).Events.Count == ids.Count);
+        await WaitVisibleAsync(h, ids.Count); // no runner yet: the table is checked right after the switch
 
         // Nothing has run: the live checkpoint is 0, behind the shadow. A compare cannot be made (it waits, then gives up)…
         var compare = new ProjectionRebuild(projection, RebuildMode.Compare);
@@ -127,6 +124,7 @@ public abstract partial class ProjectionRuntimeContract
         // shadow, which then switched in a table missing events. A claim row now refuses the second, on both stores.
         await using var h = await CreateAsync();
         var ids = await AppendAsync(h, streams: 6, perStream: 20);
+        await WaitVisibleAsync(h, ids.Count); // no runner here: the table is checked right after the switch
         var projection = new LogProjection();
         var otherDatabase = h.OpenDatabase();
         var otherStore = await h.OpenPeerAsync();
@@ -225,6 +223,12 @@ public abstract partial class ProjectionRuntimeContract
 
         public Task ResetAsync(ProjectionContext context, CancellationToken cancellationToken) => Task.CompletedTask;
     }
+
+    /// <summary>On a shared PostgreSQL cluster another database's open transaction can hold the newest events back from $all
+    /// readers for a moment: waits until all are visible, so a replay sees them (a switch short of the head is still right —
+    /// a runner completes it — but tests without a runner check the table right after the switch).</summary>
+    private static Task WaitVisibleAsync(StoreHarness h, int count) =>
+        WaitUntilAsync(async () => (await h.Store.ReadAllForwardAsync(GlobalPosition.Start, count + 1)).Events.Count == count);
 
     private sealed class NoOpProcessor : IEventProcessor
     {
