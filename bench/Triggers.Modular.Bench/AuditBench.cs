@@ -34,18 +34,10 @@ internal sealed class AuditBench(BenchOptions o, Dictionary<string, string> envi
     {
         var dll = o.HostDll ?? HostProcess.LocateDll();
         var total = Math.Max(10_000, o.ReadEvents);
-        var name = $"tm_bench_{Guid.NewGuid():N}";
-        await using (var admin = new NpgsqlConnection(o.PostgresAdmin))
-        {
-            await admin.OpenAsync();
-            await using var create = new NpgsqlCommand($"CREATE DATABASE {name}", admin);
-            await create.ExecuteNonQueryAsync();
-        }
-
         var results = new List<AuditQueryResult>();
-        try
+        await using (var database = await BenchDatabase.CreateAsync(o.PostgresAdmin))
         {
-            var connectionString = new NpgsqlConnectionStringBuilder(o.PostgresAdmin) { Database = name }.ConnectionString;
+            var connectionString = database.ConnectionString;
             await using var host = await HostProcess.StartAsync(dll, new Dictionary<string, string>
             {
                 ["EventStore__Provider"] = "postgres",
@@ -100,14 +92,6 @@ internal sealed class AuditBench(BenchOptions o, Dictionary<string, string> envi
                 Console.Error.WriteLine(string.Create(CultureInfo.InvariantCulture,
                     $"[audit] {shape}: p50 {result.Latency.P50Ms:0.0} ms, p99 {result.Latency.P99Ms:0.0} ms, max {result.Latency.MaxMs:0.0} ms, {result.MeanItems:0} items {error}"));
             }
-        }
-        finally
-        {
-            NpgsqlConnection.ClearAllPools();
-            await using var admin = new NpgsqlConnection(o.PostgresAdmin);
-            await admin.OpenAsync();
-            await using var drop = new NpgsqlCommand($"DROP DATABASE IF EXISTS {name} WITH (FORCE)", admin);
-            await drop.ExecuteNonQueryAsync();
         }
 
         return results;

@@ -35,18 +35,10 @@ internal sealed class RebuildBench(BenchOptions o, Dictionary<string, string> en
     {
         var dll = o.HostDll ?? HostProcess.LocateDll();
         var target = Math.Max(10_000, o.ReadEvents);
-        var name = $"tm_bench_{Guid.NewGuid():N}";
-        await using (var admin = new NpgsqlConnection(o.PostgresAdmin))
-        {
-            await admin.OpenAsync();
-            await using var create = new NpgsqlCommand($"CREATE DATABASE {name}", admin);
-            await create.ExecuteNonQueryAsync();
-        }
-
         var runs = new List<RebuildRun>();
-        try
+        await using (var database = await BenchDatabase.CreateAsync(o.PostgresAdmin))
         {
-            var connectionString = new NpgsqlConnectionStringBuilder(o.PostgresAdmin) { Database = name }.ConnectionString;
+            var connectionString = database.ConnectionString;
             await using var host = await HostProcess.StartAsync(dll, new Dictionary<string, string>
             {
                 ["EventStore__Provider"] = "postgres",
@@ -85,14 +77,6 @@ internal sealed class RebuildBench(BenchOptions o, Dictionary<string, string> en
 
             environment["Ratio to the ceiling"] = string.Join("; ", runs.Select(r => string.Create(CultureInfo.InvariantCulture,
                 $"{r.Mode} {r.AppliedPerSecond / (ceilingEvents / ceilingSeconds):0.00}×")));
-        }
-        finally
-        {
-            NpgsqlConnection.ClearAllPools();
-            await using var admin = new NpgsqlConnection(o.PostgresAdmin);
-            await admin.OpenAsync();
-            await using var drop = new NpgsqlCommand($"DROP DATABASE IF EXISTS {name} WITH (FORCE)", admin);
-            await drop.ExecuteNonQueryAsync();
         }
 
         return runs;

@@ -69,17 +69,9 @@ internal sealed class SchedulesBench(BenchOptions o, Dictionary<string, string> 
 
     private async Task<List<ScheduleBurst>> RunOneAsync(string dll, int parallelism)
     {
-        var name = $"tm_bench_{Guid.NewGuid():N}";
-        await using (var admin = new NpgsqlConnection(o.PostgresAdmin))
+        await using (var database = await BenchDatabase.CreateAsync(o.PostgresAdmin))
         {
-            await admin.OpenAsync();
-            await using var create = new NpgsqlCommand($"CREATE DATABASE {name}", admin);
-            await create.ExecuteNonQueryAsync();
-        }
-
-        try
-        {
-            var connectionString = new NpgsqlConnectionStringBuilder(o.PostgresAdmin) { Database = name }.ConnectionString;
+            var connectionString = database.ConnectionString;
             await using var host = await HostProcess.StartAsync(dll, new Dictionary<string, string>
             {
                 ["EventStore__Provider"] = "postgres",
@@ -120,14 +112,6 @@ internal sealed class SchedulesBench(BenchOptions o, Dictionary<string, string> 
 
             await Task.Delay(TimeSpan.FromSeconds(2));
             return await MeasureAsync(connectionString, parallelism, first, cpu);
-        }
-        finally
-        {
-            NpgsqlConnection.ClearAllPools();
-            await using var admin = new NpgsqlConnection(o.PostgresAdmin);
-            await admin.OpenAsync();
-            await using var drop = new NpgsqlCommand($"DROP DATABASE IF EXISTS {name} WITH (FORCE)", admin);
-            await drop.ExecuteNonQueryAsync();
         }
     }
 
