@@ -129,7 +129,7 @@ public static partial class ProjectionRebuilder
                     if (options.PageDelay > TimeSpan.Zero) await Task.Delay(options.PageDelay, cancellationToken).ConfigureAwait(false);
                     if (Stopwatch.GetElapsedTime(renewed) >= options.ClaimTimeout / 10)
                     {
-                        await RebuildClaims.RenewAsync(database, projection.Name, owner, cancellationToken).ConfigureAwait(false);
+                        await RebuildClaims.RenewAsync(database, projection.Name, owner, options.ClaimTimeout, cancellationToken).ConfigureAwait(false);
                         renewed = Stopwatch.GetTimestamp();
                     }
 
@@ -152,7 +152,7 @@ public static partial class ProjectionRebuilder
             job.Set(RebuildState.Finishing);
             for (var attempt = 1; ; attempt++)
             {
-                await RebuildClaims.RenewAsync(database, projection.Name, owner, cancellationToken).ConfigureAwait(false);
+                await RebuildClaims.RenewAsync(database, projection.Name, owner, options.ClaimTimeout, cancellationToken).ConfigureAwait(false);
                 var outcome = job.Mode == RebuildMode.Switch
                     ? await TrySwitchAsync(job, store, database, options, tables, names, owner, position, cancellationToken).ConfigureAwait(false)
                     : await TryCompareAsync(job, store, database, options, tables, names, owner, position, cancellationToken).ConfigureAwait(false);
@@ -166,7 +166,7 @@ public static partial class ProjectionRebuilder
         }
         finally
         {
-            await DropShadowsAsync(database, tables).ConfigureAwait(false);
+            await DropShadowsAsync(database, tables, projection.Name, owner).ConfigureAwait(false);
             await RebuildClaims.ReleaseAsync(database, projection.Name, owner).ConfigureAwait(false);
         }
     }
@@ -288,7 +288,7 @@ public static partial class ProjectionRebuilder
     private static async Task CheckBeforeFinishingAsync(DbConnection connection, DbTransaction tx, StoreDialect dialect, string projection, string owner,
         IReadOnlyList<ShadowTable> tables, CancellationToken cancellationToken)
     {
-        if (!await RebuildClaims.HoldsAsync(connection, tx, projection, owner, cancellationToken).ConfigureAwait(false))
+        if (!await RebuildClaims.HoldsAsync(connection, tx, projection, owner, cancellationToken, forUpdate: dialect == StoreDialect.Postgres).ConfigureAwait(false))
             throw new InvalidOperationException($"'{projection}': this rebuild's claim lapsed (not renewed within the claim timeout); start it again.");
         foreach (var table in tables)
         {
@@ -419,14 +419,18 @@ public static partial class ProjectionRebuilder
     }
 
     /// <summary>Best effort: after a swap the shadows are gone; after a compare or a failure they are dropped here, else by the
-    /// next rebuild.</summary>
-    private static async Task DropShadowsAsync(IStoreDatabase database, IReadOnlyList<ShadowTable> tables)
+    /// next rebuild — but only while the claim is still this rebuild's: a claim that lapsed may have been taken by another
+    /// rebuild, whose shadows these names now are (its claim row, locked here, waits for this to finish).</summary>
+    private static async Task DropShadowsAsync(IStoreDatabase database, IReadOnlyList<ShadowTable> tables, string projection, string owner)
     {
         try
         {
             using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(30));
             await using var connection = await database.OpenConnectionAsync(timeout.Token).ConfigureAwait(false);
             await using var tx = await database.BeginWriteTransactionAsync(connection, timeout.Token).ConfigureAwait(false);
+            if (!await RebuildClaims.HoldsAsync(connection, tx, projection, owner, timeout.Token, forUpdate: database.Dialect == StoreDialect.Postgres)
+                    .ConfigureAwait(false))
+                return;
             foreach (var table in tables)
                 await Exec(connection, tx, $"DROP TABLE IF EXISTS {table.Shadow}", timeout.Token).ConfigureAwait(false);
             await tx.CommitAsync(timeout.Token).ConfigureAwait(false);

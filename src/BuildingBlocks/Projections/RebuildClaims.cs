@@ -11,35 +11,41 @@ namespace Triggers.Modular.BuildingBlocks.Projections;
 /// </summary>
 internal static class RebuildClaims
 {
+    /// <summary>Claims <paramref name="projection"/> for <paramref name="timeout"/> (a lapsed claim of another owner is taken over).</summary>
     public static async Task<bool> TryClaimAsync(IStoreDatabase database, string projection, string owner, TimeSpan timeout, CancellationToken cancellationToken)
     {
         var now = DateTimeOffset.UtcNow.ToUnixTimeMilliseconds();
         await using var connection = await database.OpenConnectionAsync(cancellationToken).ConfigureAwait(false);
         await using var tx = await database.BeginWriteTransactionAsync(connection, cancellationToken).ConfigureAwait(false);
-        await connection.ExecuteAsync(new CommandDefinition("DELETE FROM projection_rebuilds WHERE name = @projection AND renewed_ms < @stale",
-            new { projection, stale = now - (long)timeout.TotalMilliseconds }, tx, cancellationToken: cancellationToken)).ConfigureAwait(false);
+        await connection.ExecuteAsync(new CommandDefinition("DELETE FROM projection_rebuilds WHERE name = @projection AND expires_ms < @now",
+            new { projection, now }, tx, cancellationToken: cancellationToken)).ConfigureAwait(false);
         var claimed = await connection.ExecuteAsync(new CommandDefinition(
-            "INSERT INTO projection_rebuilds (name, owner, renewed_ms) VALUES (@projection, @owner, @now) ON CONFLICT (name) DO NOTHING",
-            new { projection, owner, now }, tx, cancellationToken: cancellationToken)).ConfigureAwait(false) == 1;
+            "INSERT INTO projection_rebuilds (name, owner, expires_ms) VALUES (@projection, @owner, @expires) ON CONFLICT (name) DO NOTHING",
+            new { projection, owner, expires = now + (long)timeout.TotalMilliseconds }, tx, cancellationToken: cancellationToken)).ConfigureAwait(false) == 1;
         await tx.CommitAsync(cancellationToken).ConfigureAwait(false);
         return claimed;
     }
 
-    /// <summary>Renews the claim; throws when it is no longer this owner's (it lapsed and another rebuild took it).</summary>
-    public static async Task RenewAsync(IStoreDatabase database, string projection, string owner, CancellationToken cancellationToken)
+    /// <summary>Renews the claim for <paramref name="timeout"/>; throws when it is no longer this owner's (it lapsed and another
+    /// rebuild took it).</summary>
+    public static async Task RenewAsync(IStoreDatabase database, string projection, string owner, TimeSpan timeout, CancellationToken cancellationToken)
     {
         await using var connection = await database.OpenConnectionAsync(cancellationToken).ConfigureAwait(false);
         var renewed = await connection.ExecuteAsync(new CommandDefinition(
-            "UPDATE projection_rebuilds SET renewed_ms = @now WHERE name = @projection AND owner = @owner",
-            new { projection, owner, now = DateTimeOffset.UtcNow.ToUnixTimeMilliseconds() }, cancellationToken: cancellationToken)).ConfigureAwait(false);
+            "UPDATE projection_rebuilds SET expires_ms = @expires WHERE name = @projection AND owner = @owner",
+            new { projection, owner, expires = DateTimeOffset.UtcNow.ToUnixTimeMilliseconds() + (long)timeout.TotalMilliseconds },
+            cancellationToken: cancellationToken)).ConfigureAwait(false);
         if (renewed != 1)
             throw new InvalidOperationException($"'{projection}': this rebuild's claim lapsed and was taken by another rebuild.");
     }
 
-    public static async Task<bool> HoldsAsync(DbConnection connection, DbTransaction tx, string projection, string owner, CancellationToken cancellationToken) =>
-        await connection.ExecuteScalarAsync<long>(new CommandDefinition(
-            "SELECT count(*) FROM projection_rebuilds WHERE name = @projection AND owner = @owner",
-            new { projection, owner }, tx, cancellationToken: cancellationToken)).ConfigureAwait(false) == 1;
+    /// <summary>Whether the claim is this owner's; <paramref name="forUpdate"/> (PostgreSQL) also locks the row until the end of
+    /// <paramref name="tx"/>, so another rebuild cannot take a lapsed claim meanwhile.</summary>
+    public static async Task<bool> HoldsAsync(DbConnection connection, DbTransaction tx, string projection, string owner, CancellationToken cancellationToken,
+        bool forUpdate = false) =>
+        (await connection.QueryAsync<string>(new CommandDefinition(
+            "SELECT owner FROM projection_rebuilds WHERE name = @projection" + (forUpdate ? " FOR UPDATE" : ""),
+            new { projection }, tx, cancellationToken: cancellationToken)).ConfigureAwait(false)).SingleOrDefault() == owner;
 
     public static async Task ReleaseAsync(IStoreDatabase database, string projection, string owner)
     {

@@ -155,6 +155,41 @@ public abstract partial class ProjectionRuntimeContract
     }
 
     [Fact]
+    public async Task Given_a_rebuild_whose_claim_lapsed_and_was_taken_over_When_it_ends_Then_it_fails_without_dropping_the_new_rebuilds_shadow()
+    {
+        await using var h = await CreateAsync();
+        var ids = await AppendAsync(h, streams: 6, perStream: 20);
+        await WaitVisibleAsync(h, ids.Count);
+        var projection = new LogProjection();
+        var otherDatabase = h.OpenDatabase();
+        var otherStore = await h.OpenPeerAsync();
+        ProjectionRebuild? second = null;
+        Task? secondRun = null;
+
+        var first = new ProjectionRebuild(projection, RebuildMode.Switch);
+        await ProjectionRebuilder.RunAsync(first, h.Store, h.Database, new RebuildOptions
+        {
+            ClaimTimeout = TimeSpan.FromMilliseconds(50),
+            BeforeFinish = async _ =>
+            {
+                await Task.Delay(200); // not renewed: the claim lapses
+                second = new ProjectionRebuild(new LogProjection(), RebuildMode.Switch);
+                secondRun = ProjectionRebuilder.RunAsync(second, otherStore, otherDatabase,
+                    new RebuildOptions { BatchSize = 10, PageDelay = TimeSpan.FromMilliseconds(30) }, CancellationToken.None);
+                await WaitUntilAsync(() => Task.FromResult(second.Progress.Applied >= 20 || !second.IsRunning));
+            },
+        }, CancellationToken.None);
+        await secondRun!;
+
+        Assert.Equal(RebuildState.Failed, first.Progress.State);
+        Assert.Contains("claim lapsed", first.Progress.Error, StringComparison.Ordinal);
+        Assert.True(second!.Progress.State == RebuildState.Completed, second.Progress.Error); // its shadow was left alone
+        var applied = await LogProjection.ApplicationsAsync(h.Database);
+        Assert.Equal(ids.Count, applied.Count);
+        Assert.All(applied, a => Assert.Equal(1, a.Applications));
+    }
+
+    [Fact]
     public async Task Given_a_column_added_to_a_live_table_during_the_replay_When_the_rebuild_would_switch_Then_it_fails_and_the_live_table_keeps_its_shape()
     {
         // Found in review: a migration of a newer version during the replay (a rolling deploy) was undone by the switch.

@@ -1,7 +1,7 @@
 -- One rebuild per projection at a time, across processes (docs/adr/0016): the rebuilder's claim, renewed while it
--- replays, lapses when it is not renewed (a crashed rebuilder).
+-- replays; it lapses at expires_ms (Unix ms) when not renewed (a crashed rebuilder).
 CREATE TABLE projection_rebuilds (
     name         TEXT    PRIMARY KEY,
     owner        TEXT    NOT NULL,
-    renewed_ms   INTEGER NOT NULL
+    expires_ms   INTEGER NOT NULL
 ) WITHOUT ROWID;
