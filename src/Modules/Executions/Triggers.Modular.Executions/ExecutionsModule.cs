@@ -99,6 +99,7 @@ public static class ExecutionsModuleRegistration
         services.AddProjection<WorkQueueProjection>();
         services.AddEventProcessor<TriggeredExecutions>();
         services.AddSingleton<IExecutionsModule, ExecutionsModule>();
+        services.AddSingleton<IExecutionRuntimePort, ExecutionRuntimePort>();
         return services;
     }
 }

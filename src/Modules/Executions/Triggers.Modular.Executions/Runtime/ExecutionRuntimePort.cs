@@ -1,0 +1,71 @@
+using Triggers.Modular.BuildingBlocks.Aggregates;
+using Triggers.Modular.BuildingBlocks.Errors;
+using Triggers.Modular.BuildingBlocks.EventStore;
+using Triggers.Modular.Executions.Contracts;
+using Triggers.Modular.Executions.Domain;
+
+namespace Triggers.Modular.Executions.Runtime;
+
+/// <summary>
+/// <see cref="IExecutionRuntimePort"/> on the execution store: the same load–decide–append (conflicts reloaded and decided
+/// again) as the embedded runtime's decisions, without its inline steps or local timers — the runtime calling drives those.
+/// </summary>
+internal sealed class ExecutionRuntimePort(ExecutionStore store, IEventStore events, EventSerializer serializer, TimeProvider clock)
+    : IExecutionRuntimePort
+{
+    private const int PageSize = 500;
+
+    public async Task<RuntimeSync?> DecideAsync(string executionId, RuntimeCommand? command, long knownRevision, CancellationToken cancellationToken = default)
+    {
+        ArgumentException.ThrowIfNullOrEmpty(executionId);
+        if (command is not null)
+        {
+            var loaded = await store.LoadAsync(executionId, cancellationToken).ConfigureAwait(false);
+            if (loaded is null) return null;
+            var metadata = new EventMetadata(loaded.State.TenantId, loaded.State.Environment, "runtime", loaded.CorrelationId, loaded.State.Id);
+            try
+            {
+                await store.DecideAsync(executionId, () => Command(command, clock.GetUtcNow()), metadata, current: loaded,
+                    maxAttempts: 500, cancellationToken: cancellationToken).ConfigureAwait(false);
+            }
+            catch (ConflictException) when (command is RuntimeCommand.Cancel)
+            {
+                // Already finished: nothing to cancel; the caller sees how it ended in the events.
+            }
+        }
+
+        return await ReadAfterAsync(executionId, knownRevision, cancellationToken).ConfigureAwait(false);
+    }
+
+    private static ExecutionCommand Command(RuntimeCommand command, DateTimeOffset now) => command switch
+    {
+        RuntimeCommand.BeginAttempt b => new ExecutionCommand.BeginAttempt(b.StepId, b.Attempt, b.Worker, now + b.Lease, now),
+        RuntimeCommand.RecordOutcome r => new ExecutionCommand.RecordOutcome(r.StepId, r.Attempt, r.Outcome, r.Worker, now),
+        RuntimeCommand.Wake w => new ExecutionCommand.Wake(w.StepId, w.Attempt, now),
+        RuntimeCommand.Timeout => new ExecutionCommand.Timeout(now),
+        RuntimeCommand.Cancel c => new ExecutionCommand.Cancel(c.Reason, now),
+        _ => throw new ArgumentOutOfRangeException(nameof(command), command, "Unknown runtime command."),
+    };
+
+    private async Task<RuntimeSync?> ReadAfterAsync(string executionId, long knownRevision, CancellationToken cancellationToken)
+    {
+        var stream = ExecutionEventTypes.StreamFor(executionId);
+        var result = new List<IEvent>();
+        var revision = knownRevision;
+        while (true)
+        {
+            var page = await events.ReadStreamAsync(stream, ReadDirection.Forward, revision + 1, PageSize, cancellationToken).ConfigureAwait(false);
+            foreach (var e in page)
+            {
+                result.Add((IEvent)serializer.Deserialize(e));
+                revision = e.Revision;
+            }
+
+            if (page.Count < PageSize) break;
+        }
+
+        if (revision < 0 && await events.ReadStreamAsync(stream, ReadDirection.Backward, long.MaxValue, 1, cancellationToken).ConfigureAwait(false) is { Count: 0 })
+            return null;
+        return new RuntimeSync(executionId, revision, result);
+    }
+}

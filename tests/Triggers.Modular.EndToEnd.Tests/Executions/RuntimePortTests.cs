@@ -1,0 +1,127 @@
+using System.Text.Json;
+using Microsoft.Extensions.DependencyInjection;
+using Triggers.Modular.BuildingBlocks.Aggregates;
+using Triggers.Modular.BuildingBlocks.Security;
+using Triggers.Modular.BuildingBlocks.Tests.Support;
+using Triggers.Modular.EndToEnd.Tests.Support;
+using Triggers.Modular.Executions.Contracts;
+using Triggers.Modular.Executions.Contracts.Steps;
+using static Triggers.Modular.EndToEnd.Tests.Executions.ExecutionsApi;
+
+namespace Triggers.Modular.EndToEnd.Tests.Executions;
+
+/// <summary>The Executions module's runtime port (issue 10, docs/adr/0017): a runtime other than the embedded one (the
+/// Temporal workflow) decides through it; the events recorded are the embedded runtime's, calling again is safe, and events
+/// appended by others (a cancel through the API) come back with the next call.</summary>
+public sealed class RuntimePortTests
+{
+    // a, then b and c in parallel, then d.
+    private const string Steps = """
+        [ { "id": "a", "type": "set", "config": { "values": { "x": 1 } } },
+          { "id": "b", "type": "set", "depends_on": ["a"], "config": { "values": { "y": 2 } } },
+          { "id": "c", "type": "set", "depends_on": ["a"], "config": { "values": { "z": 3 } } },
+          { "id": "d", "type": "set", "depends_on": ["b", "c"], "config": { "values": { "w": 4 } } } ]
+        """;
+
+    [Theory]
+    [InlineData(StoreKind.Sqlite)]
+    [InlineData(StoreKind.Postgres)]
+    public async Task Given_a_run_recorded_but_not_run_here_When_a_runtime_drives_it_through_the_port_Then_it_records_the_embedded_runtimes_events(StoreKind kind)
+    {
+        // Reference: the embedded runtime runs the definition.
+        string[] reference;
+        await using (var embedded = await ApiHost.StartAsync(kind))
+        {
+            var client = await embedded.ClientAsync("acme", "dev", Permissions.WorkflowsRead, Permissions.WorkflowsWrite, Permissions.WorkflowsExecute);
+            var run = await TriggerAsync(client, await CreateDefinitionAsync(client, Steps));
+            await WaitForStatusAsync(client, run, "completed");
+            reference = [.. (await HistoryAsync(client, run))["events"]!.AsArray().Select(e => $"{Str(e!["type"])} {e["data"]?["step_id"]?.GetValue<string>()}".Trim())];
+        }
+
+        // The same definition in a host that runs nothing: a runtime drives the run through the port, step by step.
+        await using var host = await ApiHost.StartAsync(kind, new Dictionary<string, string?> { ["Executions:Runtime:Mode"] = "none" });
+        var api = await host.ClientAsync("acme", "dev", Permissions.WorkflowsRead, Permissions.WorkflowsWrite, Permissions.WorkflowsExecute);
+        var execution = await TriggerAsync(api, await CreateDefinitionAsync(api, Steps));
+        var port = host.Services.GetRequiredService<IExecutionRuntimePort>();
+        var names = host.Services.GetRequiredService<EventSerializer>().Registry;
+
+        var sync = (await port.DecideAsync(execution, null, -1))!;
+        var seen = new List<IEvent>(sync.Events);
+        for (var round = 0; round < 20 && !seen.Any(e => e is ExecutionCompleted or ExecutionFailed); round++)
+        {
+            // Every step scheduled and not started yet, in plan order, each begun and finished before the next — the order the
+            // embedded runtime's inline steps take (parallel steps on a real runtime interleave as they finish).
+            var due = seen.OfType<StepScheduled>().Where(s => !seen.OfType<StepStarted>().Any(t => t.StepId == s.StepId && t.Attempt == s.Attempt)).ToList();
+            Assert.NotEmpty(due);
+            foreach (var step in due)
+            {
+                sync = (await port.DecideAsync(execution, new RuntimeCommand.BeginAttempt(step.StepId, step.Attempt, "w1", TimeSpan.FromMinutes(1)), sync.Revision))!;
+                seen.AddRange(sync.Events);
+                var output = JsonSerializer.SerializeToElement(new { step = step.StepId });
+                sync = (await port.DecideAsync(execution, new RuntimeCommand.RecordOutcome(step.StepId, step.Attempt, StepOutcome.Success(output), "w1"),
+                    sync.Revision))!;
+                seen.AddRange(sync.Events);
+            }
+        }
+
+        string[] driven = [.. seen.Select(e => $"{names.ForType(e.GetType()).Name} {StepOf(e)}".Trim())];
+        Assert.Equal(reference, driven);
+        Assert.Equal("completed", Str((await WaitForStatusAsync(api, execution, "completed"))["status"]));
+        Assert.Equal(driven.Length - 1, sync.Revision);
+    }
+
+    [Theory]
+    [InlineData(StoreKind.Sqlite)]
+    [InlineData(StoreKind.Postgres)]
+    public async Task Given_a_decision_made_When_the_same_call_comes_again_Then_nothing_more_is_recorded_and_the_same_events_are_answered(StoreKind kind)
+    {
+        await using var host = await ApiHost.StartAsync(kind, new Dictionary<string, string?> { ["Executions:Runtime:Mode"] = "none" });
+        var api = await host.ClientAsync("acme", "dev", Permissions.WorkflowsRead, Permissions.WorkflowsWrite, Permissions.WorkflowsExecute);
+        var execution = await TriggerAsync(api, await CreateDefinitionAsync(api, Steps));
+        var port = host.Services.GetRequiredService<IExecutionRuntimePort>();
+        var start = (await port.DecideAsync(execution, null, -1))!;
+        var begin = new RuntimeCommand.BeginAttempt("a", 1, "w1", TimeSpan.FromMinutes(1));
+
+        var first = (await port.DecideAsync(execution, begin, start.Revision))!;
+        var again = (await port.DecideAsync(execution, begin, start.Revision))!; // the answer to the first was lost: asked again
+
+        Assert.IsType<StepStarted>(Assert.Single(first.Events));
+        Assert.Equal(first.Revision, again.Revision);
+        Assert.Equal(first.Events, again.Events);
+        var all = (await port.DecideAsync(execution, null, -1))!;
+        Assert.Single(all.Events.OfType<StepStarted>());
+        Assert.Equal(first.Revision, all.Revision);
+        Assert.Null(await port.DecideAsync("exec_01ZZZZZZZZZZZZZZZZZZZZZZZZ", null, -1));
+    }
+
+    [Theory]
+    [InlineData(StoreKind.Sqlite)]
+    [InlineData(StoreKind.Postgres)]
+    public async Task Given_a_run_cancelled_through_the_api_When_the_runtime_asks_next_Then_it_gets_the_cancellation_and_cancelling_again_is_harmless(StoreKind kind)
+    {
+        await using var host = await ApiHost.StartAsync(kind, new Dictionary<string, string?> { ["Executions:Runtime:Mode"] = "none" });
+        var api = await host.ClientAsync("acme", "dev", Permissions.WorkflowsRead, Permissions.WorkflowsWrite, Permissions.WorkflowsExecute);
+        var execution = await TriggerAsync(api, await CreateDefinitionAsync(api, Steps));
+        var port = host.Services.GetRequiredService<IExecutionRuntimePort>();
+        var start = (await port.DecideAsync(execution, null, -1))!;
+
+        var cancel = await api.PostAsync(Support.Http.Url($"{ExecutionsRoute}/{execution}/cancel"), null);
+        Assert.True(cancel.IsSuccessStatusCode, await cancel.Content.ReadAsStringAsync());
+        var next = (await port.DecideAsync(execution, new RuntimeCommand.BeginAttempt("a", 1, "w1", TimeSpan.FromMinutes(1)), start.Revision))!;
+
+        Assert.Contains(next.Events, e => e is ExecutionCancelled);
+        Assert.DoesNotContain(next.Events, e => e is StepStarted); // the attempt was refused: the run had ended
+        var after = (await port.DecideAsync(execution, new RuntimeCommand.Cancel("again"), next.Revision))!;
+        Assert.Empty(after.Events);
+        Assert.Equal(next.Revision, after.Revision);
+    }
+
+    private static string? StepOf(IEvent e) => e switch
+    {
+        StepScheduled s => s.StepId,
+        StepStarted s => s.StepId,
+        StepCompleted s => s.StepId,
+        StepSkipped s => s.StepId,
+        _ => null,
+    };
+}
