@@ -73,6 +73,53 @@ public sealed class RuntimePortTests
     [Theory]
     [InlineData(StoreKind.Sqlite)]
     [InlineData(StoreKind.Postgres)]
+    public async Task Given_a_run_recorded_but_not_run_here_When_a_runtime_runs_its_steps_through_the_port_Then_events_and_step_outputs_are_the_embedded_runtimes(StoreKind kind)
+    {
+        string[] reference;
+        Dictionary<string, string> referenceOutputs;
+        await using (var embedded = await ApiHost.StartAsync(kind))
+        {
+            var client = await embedded.ClientAsync("acme", "dev", Permissions.WorkflowsRead, Permissions.WorkflowsWrite, Permissions.WorkflowsExecute);
+            var run = await TriggerAsync(client, await CreateDefinitionAsync(client, Steps), new { who = "ada" });
+            await WaitForStatusAsync(client, run, "completed");
+            var history = (await HistoryAsync(client, run))["events"]!.AsArray();
+            reference = [.. history.Select(e => $"{Str(e!["type"])} {e["data"]?["step_id"]?.GetValue<string>()}".Trim())];
+            referenceOutputs = history.Where(e => Str(e!["type"]) == ExecutionEventTypes.StepCompleted)
+                .ToDictionary(e => Str(e!["data"]!["step_id"]), e => e!["data"]!["output"]!.ToJsonString());
+        }
+
+        await using var host = await ApiHost.StartAsync(kind, new Dictionary<string, string?> { ["Executions:Runtime:Mode"] = "none" });
+        var api = await host.ClientAsync("acme", "dev", Permissions.WorkflowsRead, Permissions.WorkflowsWrite, Permissions.WorkflowsExecute);
+        var execution = await TriggerAsync(api, await CreateDefinitionAsync(api, Steps), new { who = "ada" });
+        var port = host.Services.GetRequiredService<IExecutionRuntimePort>();
+        var names = host.Services.GetRequiredService<EventSerializer>().Registry;
+
+        var sync = (await port.DecideAsync(execution, null, -1))!;
+        var seen = new List<IEvent>(sync.Events);
+        for (var round = 0; round < 20 && !seen.Any(e => e is ExecutionCompleted or ExecutionFailed); round++)
+        {
+            var due = seen.OfType<StepScheduled>().Where(s => !seen.OfType<StepStarted>().Any(t => t.StepId == s.StepId && t.Attempt == s.Attempt)).ToList();
+            Assert.NotEmpty(due);
+            foreach (var step in due)
+            {
+                sync = (await port.RunStepAsync(execution, step.StepId, step.Attempt, "w1", sync.Revision))!;
+                seen.AddRange(sync.Events);
+            }
+        }
+
+        string[] driven = [.. seen.Select(e => $"{names.ForType(e.GetType()).Name} {StepOf(e)}".Trim())];
+        Assert.Equal(reference, driven);
+        var outputs = seen.OfType<StepCompleted>().ToDictionary(c => c.StepId, c => System.Text.Json.Nodes.JsonNode.Parse(c.Output.GetRawText())!.ToJsonString());
+        Assert.Equal(referenceOutputs, outputs);
+        // Run again (a retried activity): not due any more — nothing recorded, the same revision answered.
+        var again = (await port.RunStepAsync(execution, "a", 1, "w1", sync.Revision))!;
+        Assert.Empty(again.Events);
+        Assert.Equal(sync.Revision, again.Revision);
+    }
+
+    [Theory]
+    [InlineData(StoreKind.Sqlite)]
+    [InlineData(StoreKind.Postgres)]
     public async Task Given_a_decision_made_When_the_same_call_comes_again_Then_nothing_more_is_recorded_and_the_same_events_are_answered(StoreKind kind)
     {
         await using var host = await ApiHost.StartAsync(kind, new Dictionary<string, string?> { ["Executions:Runtime:Mode"] = "none" });

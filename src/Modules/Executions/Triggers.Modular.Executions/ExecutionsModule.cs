@@ -91,6 +91,7 @@ public static class ExecutionsModuleRegistration
         services.AddSingleton<PlanCache>();
         services.AddSingleton<ExecutionStore>();
         services.AddSingleton<WorkQueue>();
+        services.AddSingleton<StepAttempts>();
         services.AddSingleton<EmbeddedRuntime>();
         services.AddHostedService(sp => sp.GetRequiredService<EmbeddedRuntime>());
         services.AddSingleton<ExecutionStarter>();

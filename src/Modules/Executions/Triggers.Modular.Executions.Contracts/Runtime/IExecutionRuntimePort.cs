@@ -45,4 +45,11 @@ public interface IExecutionRuntimePort
     /// <summary>Decides <paramref name="command"/> (none: only reads) and returns the events after
     /// <paramref name="knownRevision"/>; null when the execution does not exist.</summary>
     Task<RuntimeSync?> DecideAsync(string executionId, RuntimeCommand? command, long knownRevision, CancellationToken cancellationToken = default);
+
+    /// <summary>Runs attempt <paramref name="attempt"/> of a step in this process, as the embedded runtime would: begins it
+    /// (nothing more when it is not due or another worker holds it), runs the step type's handler under the step's timeout,
+    /// records the outcome; returns the events after <paramref name="knownRevision"/>, null when the execution does not
+    /// exist. Cancelling abandons the attempt: no outcome is recorded, and its lease runs out.</summary>
+    Task<RuntimeSync?> RunStepAsync(string executionId, string stepId, int attempt, string worker, long knownRevision,
+        CancellationToken cancellationToken = default);
 }

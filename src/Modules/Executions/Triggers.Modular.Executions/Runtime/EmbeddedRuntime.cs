@@ -30,7 +30,7 @@ internal sealed partial class EmbeddedRuntime : BackgroundService
     /// <summary>Inline steps stop within one decision once their outputs reach this size, keeping the append bounded.</summary>
     public const int MaxInlineOutputBytes = 1024 * 1024;
 
-    private readonly Dictionary<string, IStepHandler> _handlers;
+    private readonly StepAttempts _attempts;
     private readonly RuntimeOptions _options;
     private readonly TimeProvider _clock;
     private readonly ILogger<EmbeddedRuntime> _logger;
@@ -44,13 +44,12 @@ internal sealed partial class EmbeddedRuntime : BackgroundService
     private long _inFlight;
     private long _tableDepth;
 
-    public EmbeddedRuntime(ExecutionStore store, WorkQueue queue, IEnumerable<IStepHandler> handlers, RuntimeOptions options, TimeProvider clock,
+    public EmbeddedRuntime(ExecutionStore store, WorkQueue queue, StepAttempts attempts, RuntimeOptions options, TimeProvider clock,
         ILogger<EmbeddedRuntime> logger)
     {
         _store = store;
         _queue = queue;
-        _handlers = new Dictionary<string, IStepHandler>(StringComparer.Ordinal);
-        foreach (var handler in handlers) _handlers[handler.StepType] = handler; // the last registered wins: hosts can replace built-ins
+        _attempts = attempts;
         _options = options;
         _clock = clock;
         _logger = logger;
@@ -302,7 +301,7 @@ internal sealed partial class EmbeddedRuntime : BackgroundService
             var next = NextInline(decider.Plan, state);
             if (next is null) break;
             var (planned, handler, attempt) = next.Value;
-            var timeout = TimeSpan.FromSeconds(StepTimeoutSeconds(planned));
+            var timeout = _attempts.TimeoutOf(planned);
             var now = _clock.GetUtcNow();
             var begin = decider.Decide(state, new ExecutionCommand.BeginAttempt(planned.Id, attempt, Worker,
                 now + timeout + TimeSpan.FromSeconds(_options.LeaseGraceSeconds), now));
@@ -313,25 +312,9 @@ internal sealed partial class EmbeddedRuntime : BackgroundService
             var step = new StepExecutionContext(state.Id, planned.Id, planned.Type, attempt, $"{state.Id}:{planned.Id}", planned.Config,
                 ExecutionContextBuilder.Build(state, decider.Plan), state.TenantId, state.Environment, now, (int)timeout.TotalSeconds);
             var started = Stopwatch.GetTimestamp();
-            StepOutcome outcome;
-            using (var limit = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken))
-            {
-                limit.CancelAfter(timeout);
-                try
-                {
-                    outcome = await handler.ExecuteAsync(step, limit.Token).ConfigureAwait(false);
-                }
-                catch (OperationCanceledException) when (!cancellationToken.IsCancellationRequested)
-                {
-                    outcome = StepOutcome.RetryableError("timeout", $"The step did not finish within its timeout of {timeout.TotalSeconds:0} s.");
-                }
-                catch (Exception ex) when (ex is not OperationCanceledException)
-                {
-                    outcome = StepOutcome.RetryableError("handler_error", $"{ex.GetType().Name}: {ex.Message}");
-                }
-            }
-
-            (outcome, var bytes) = CapOutput(outcome);
+            var outcome = await _attempts.InvokeAsync(planned, step, timeout, cancellationToken).ConfigureAwait(false)
+                          ?? throw new OperationCanceledException(cancellationToken);
+            (outcome, var bytes) = _attempts.CapOutput(outcome);
             outputBytes += bytes;
             Observe(planned.Type, outcome, started);
             var recorded = decider.Decide(state, new ExecutionCommand.RecordOutcome(planned.Id, attempt, outcome, Worker, _clock.GetUtcNow()));
@@ -348,7 +331,7 @@ internal sealed partial class EmbeddedRuntime : BackgroundService
         foreach (var planned in plan.Steps)
         {
             if (state.Steps.GetValueOrDefault(planned.Id) is { Status: StepStatus.Scheduled } due
-                && _handlers.TryGetValue(planned.Type, out var handler) && handler.RunsInline)
+                && _attempts.HandlerFor(planned.Type) is { RunsInline: true } handler)
                 return (planned, handler, due.Attempt);
         }
 
@@ -367,7 +350,7 @@ internal sealed partial class EmbeddedRuntime : BackgroundService
         if (loaded is null || loaded.State.IsTerminal || !loaded.State.Steps.TryGetValue(item.StepId!, out var current)) return;
         if (current.IsTerminal || current.Attempt != item.Attempt) return; // stale work: nothing to load a second time for
         var planned = loaded.Decider.Plan.Step(item.StepId!);
-        var timeout = TimeSpan.FromSeconds(StepTimeoutSeconds(planned));
+        var timeout = _attempts.TimeoutOf(planned);
         var metadata = Metadata(loaded);
 
         var begin = await DecideAsync(item.ExecutionId,
@@ -380,29 +363,14 @@ internal sealed partial class EmbeddedRuntime : BackgroundService
             _clock.GetUtcNow(), (int)timeout.TotalSeconds);
         using var cancel = new CancellationTokenSource();
         _running[(item.ExecutionId, planned.Id)] = cancel;
-        using var linked = CancellationTokenSource.CreateLinkedTokenSource(cancel.Token, stoppingToken);
-        linked.CancelAfter(timeout);
+        using var abandon = CancellationTokenSource.CreateLinkedTokenSource(cancel.Token, stoppingToken);
         using var watching = new CancellationTokenSource();
         var watch = WatchAsync(item.ExecutionId, planned.Id, item.Attempt, cancel, watching.Token);
         var started = Stopwatch.GetTimestamp();
-        StepOutcome outcome;
+        StepOutcome? outcome;
         try
         {
-            outcome = _handlers.TryGetValue(planned.Type, out var handler)
-                ? await handler.ExecuteAsync(step, linked.Token).ConfigureAwait(false)
-                : StepOutcome.NonRetryableError("unknown_step_type", $"No handler for step type '{planned.Type}' is registered in this host.");
-        }
-        catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested || cancel.IsCancellationRequested)
-        {
-            return; // shutting down (the lease runs out and the attempt is delivered again), or the execution ended meanwhile
-        }
-        catch (OperationCanceledException)
-        {
-            outcome = StepOutcome.RetryableError("timeout", $"The step did not finish within its timeout of {timeout.TotalSeconds:0} s.");
-        }
-        catch (Exception ex)
-        {
-            outcome = StepOutcome.RetryableError("handler_error", $"{ex.GetType().Name}: {ex.Message}");
+            outcome = await _attempts.InvokeAsync(planned, step, timeout, abandon.Token).ConfigureAwait(false);
         }
         finally
         {
@@ -411,7 +379,9 @@ internal sealed partial class EmbeddedRuntime : BackgroundService
             await watch.ConfigureAwait(false);
         }
 
-        (outcome, _) = CapOutput(outcome);
+        // Abandoned: shutting down (the lease runs out and the attempt is delivered again), or the execution ended meanwhile.
+        if (outcome is null) return;
+        (outcome, _) = _attempts.CapOutput(outcome);
         Observe(planned.Type, outcome, started);
         await RecordOutcomeAsync(item, planned.Id, outcome, metadata, begin.AsLoaded()).ConfigureAwait(false);
     }
@@ -432,23 +402,6 @@ internal sealed partial class EmbeddedRuntime : BackgroundService
             await DecideAsync(item.ExecutionId, () => new ExecutionCommand.RecordOutcome(stepId, item.Attempt, failed, Worker, _clock.GetUtcNow()),
                 metadata, null, deadline.Token, maxAttempts: 500).ConfigureAwait(false);
         }
-    }
-
-    /// <summary>Fails an outcome whose output is over the limit; returns the output's size as JSON too.</summary>
-    private (StepOutcome Outcome, int OutputBytes) CapOutput(StepOutcome outcome)
-    {
-        var output = outcome switch
-        {
-            StepOutcome.Completed c => c.Output,
-            StepOutcome.Sleep s => s.Output,
-            _ => default,
-        };
-        if (output.ValueKind == JsonValueKind.Undefined) return (outcome, 0);
-        var bytes = JsonSerializer.SerializeToUtf8Bytes(output, EventSerializer.Options).Length;
-        return bytes <= _options.MaxStepOutputBytes
-            ? (outcome, bytes)
-            : (StepOutcome.NonRetryableError("output_too_large",
-                $"The step's output is {bytes} bytes as JSON, over the limit of {_options.MaxStepOutputBytes} (Executions:Runtime:MaxStepOutputBytes)."), 0);
     }
 
     /// <summary>Stops the local delivery when its execution ends or its attempt is taken over elsewhere (a cancel or timeout
@@ -478,16 +431,6 @@ internal sealed partial class EmbeddedRuntime : BackgroundService
         {
             LogWorkFailed(ex, "watch", executionId, stepId);
         }
-    }
-
-    private int StepTimeoutSeconds(PlannedStep step)
-    {
-        if (step.TimeoutSeconds is > 0 and var seconds) return seconds;
-        // A step type's own timeout (the http step's timeout_seconds) bounds the attempt too, plus a little slack.
-        if (step.Config.ValueKind == JsonValueKind.Object && step.Config.TryGetProperty("timeout_seconds", out var t)
-            && t.TryGetInt32(out var own) && own > 0)
-            return Math.Min(own + 5, _options.DefaultStepTimeoutSeconds);
-        return _options.DefaultStepTimeoutSeconds;
     }
 
     private static string OutcomeName(StepOutcome outcome) => outcome switch

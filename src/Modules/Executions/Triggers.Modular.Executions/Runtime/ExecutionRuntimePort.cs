@@ -2,6 +2,7 @@ using Triggers.Modular.BuildingBlocks.Aggregates;
 using Triggers.Modular.BuildingBlocks.Errors;
 using Triggers.Modular.BuildingBlocks.EventStore;
 using Triggers.Modular.Executions.Contracts;
+using Triggers.Modular.Executions.Contracts.Steps;
 using Triggers.Modular.Executions.Domain;
 
 namespace Triggers.Modular.Executions.Runtime;
@@ -10,8 +11,8 @@ namespace Triggers.Modular.Executions.Runtime;
 /// <see cref="IExecutionRuntimePort"/> on the execution store: the same load–decide–append (conflicts reloaded and decided
 /// again) as the embedded runtime's decisions, without its inline steps or local timers — the runtime calling drives those.
 /// </summary>
-internal sealed class ExecutionRuntimePort(ExecutionStore store, IEventStore events, EventSerializer serializer, TimeProvider clock)
-    : IExecutionRuntimePort
+internal sealed class ExecutionRuntimePort(ExecutionStore store, IEventStore events, EventSerializer serializer, StepAttempts attempts,
+    RuntimeOptions options, TimeProvider clock) : IExecutionRuntimePort
 {
     private const int PageSize = 500;
 
@@ -22,7 +23,7 @@ internal sealed class ExecutionRuntimePort(ExecutionStore store, IEventStore eve
         {
             var loaded = await store.LoadAsync(executionId, cancellationToken).ConfigureAwait(false);
             if (loaded is null) return null;
-            var metadata = new EventMetadata(loaded.State.TenantId, loaded.State.Environment, "runtime", loaded.CorrelationId, loaded.State.Id);
+            var metadata = Metadata(loaded);
             try
             {
                 await store.DecideAsync(executionId, () => Command(command, clock.GetUtcNow()), metadata, current: loaded,
@@ -36,6 +37,55 @@ internal sealed class ExecutionRuntimePort(ExecutionStore store, IEventStore eve
 
         return await ReadAfterAsync(executionId, knownRevision, cancellationToken).ConfigureAwait(false);
     }
+
+    public async Task<RuntimeSync?> RunStepAsync(string executionId, string stepId, int attempt, string worker, long knownRevision,
+        CancellationToken cancellationToken = default)
+    {
+        ArgumentException.ThrowIfNullOrEmpty(executionId);
+        var loaded = await store.LoadAsync(executionId, cancellationToken).ConfigureAwait(false);
+        if (loaded is null) return null;
+        if (loaded.State.Steps.ContainsKey(stepId))
+        {
+            var planned = loaded.Decider.Plan.Step(stepId);
+            var timeout = attempts.TimeoutOf(planned);
+            var metadata = Metadata(loaded);
+            var begin = await store.DecideAsync(executionId, () => new ExecutionCommand.BeginAttempt(stepId, attempt, worker,
+                clock.GetUtcNow() + timeout + TimeSpan.FromSeconds(options.LeaseGraceSeconds), clock.GetUtcNow()), metadata, current: loaded,
+                maxAttempts: 500, cancellationToken: cancellationToken).ConfigureAwait(false);
+            if (begin is not null && begin.Events.OfType<StepStarted>().Any(s => s.StepId == stepId && s.Attempt == attempt))
+            {
+                var step = new StepExecutionContext(executionId, planned.Id, planned.Type, attempt, $"{executionId}:{planned.Id}", planned.Config,
+                    ExecutionContextBuilder.Build(begin.State, loaded.Decider.Plan), begin.State.TenantId, begin.State.Environment, clock.GetUtcNow(),
+                    (int)timeout.TotalSeconds);
+                if (await attempts.InvokeAsync(planned, step, timeout, cancellationToken).ConfigureAwait(false) is { } outcome)
+                    await RecordAsync(executionId, stepId, attempt, worker, attempts.CapOutput(outcome).Outcome, metadata, begin.AsLoaded()).ConfigureAwait(false);
+            }
+        }
+
+        return await ReadAfterAsync(executionId, knownRevision, cancellationToken).ConfigureAwait(false);
+    }
+
+    /// <summary>Records an outcome with its own deadline (not the caller's token: the attempt ran, its outcome is kept); an
+    /// outcome the store refuses (too large) fails the step — as the embedded runtime does.</summary>
+    private async Task RecordAsync(string executionId, string stepId, int attempt, string worker, StepOutcome outcome, EventMetadata metadata,
+        LoadedExecution current)
+    {
+        using var deadline = new CancellationTokenSource(TimeSpan.FromSeconds(60));
+        try
+        {
+            await store.DecideAsync(executionId, () => new ExecutionCommand.RecordOutcome(stepId, attempt, outcome, worker, clock.GetUtcNow()),
+                metadata, current: current, maxAttempts: 500, cancellationToken: deadline.Token).ConfigureAwait(false);
+        }
+        catch (InvalidAppendException ex)
+        {
+            var failed = StepOutcome.NonRetryableError("outcome_not_recorded", $"The step's outcome could not be recorded: {ex.Message}");
+            await store.DecideAsync(executionId, () => new ExecutionCommand.RecordOutcome(stepId, attempt, failed, worker, clock.GetUtcNow()),
+                metadata, maxAttempts: 500, cancellationToken: deadline.Token).ConfigureAwait(false);
+        }
+    }
+
+    private static EventMetadata Metadata(LoadedExecution loaded) =>
+        new(loaded.State.TenantId, loaded.State.Environment, "runtime", loaded.CorrelationId, loaded.State.Id);
 
     private static ExecutionCommand Command(RuntimeCommand command, DateTimeOffset now) => command switch
     {
