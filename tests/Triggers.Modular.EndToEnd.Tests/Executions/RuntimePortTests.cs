@@ -1,4 +1,5 @@
 using System.Text.Json;
+using System.Text.Json.Nodes;
 using Microsoft.Extensions.DependencyInjection;
 using Triggers.Modular.BuildingBlocks.Aggregates;
 using Triggers.Modular.BuildingBlocks.Security;
@@ -28,46 +29,22 @@ public sealed class RuntimePortTests
     [InlineData(StoreKind.Postgres)]
     public async Task Given_a_run_recorded_but_not_run_here_When_a_runtime_drives_it_through_the_port_Then_it_records_the_embedded_runtimes_events(StoreKind kind)
     {
-        // Reference: the embedded runtime runs the definition.
-        string[] reference;
-        await using (var embedded = await ApiHost.StartAsync(kind))
-        {
-            var client = await embedded.ClientAsync("acme", "dev", Permissions.WorkflowsRead, Permissions.WorkflowsWrite, Permissions.WorkflowsExecute);
-            var run = await TriggerAsync(client, await CreateDefinitionAsync(client, Steps));
-            await WaitForStatusAsync(client, run, "completed");
-            reference = [.. (await HistoryAsync(client, run))["events"]!.AsArray().Select(e => $"{Str(e!["type"])} {e["data"]?["step_id"]?.GetValue<string>()}".Trim())];
-        }
-
-        // The same definition in a host that runs nothing: a runtime drives the run through the port, step by step.
+        var reference = await EmbeddedReferenceAsync(kind);
         await using var host = await ApiHost.StartAsync(kind, new Dictionary<string, string?> { ["Executions:Runtime:Mode"] = "none" });
-        var api = await host.ClientAsync("acme", "dev", Permissions.WorkflowsRead, Permissions.WorkflowsWrite, Permissions.WorkflowsExecute);
-        var execution = await TriggerAsync(api, await CreateDefinitionAsync(api, Steps));
         var port = host.Services.GetRequiredService<IExecutionRuntimePort>();
-        var names = host.Services.GetRequiredService<EventSerializer>().Registry;
 
-        var sync = (await port.DecideAsync(execution, null, -1))!;
-        var seen = new List<IEvent>(sync.Events);
-        for (var round = 0; round < 20 && !seen.Any(e => e is ExecutionCompleted or ExecutionFailed); round++)
+        // Each due step begun and its outcome recorded by the caller (the step's handler not run here).
+        var (sync, seen) = await DriveAsync(host, async (execution, step, revision) =>
         {
-            // Every step scheduled and not started yet, in plan order, each begun and finished before the next — the order the
-            // embedded runtime's inline steps take (parallel steps on a real runtime interleave as they finish).
-            var due = seen.OfType<StepScheduled>().Where(s => !seen.OfType<StepStarted>().Any(t => t.StepId == s.StepId && t.Attempt == s.Attempt)).ToList();
-            Assert.NotEmpty(due);
-            foreach (var step in due)
-            {
-                sync = (await port.DecideAsync(execution, new RuntimeCommand.BeginAttempt(step.StepId, step.Attempt, "w1", TimeSpan.FromMinutes(1)), sync.Revision))!;
-                seen.AddRange(sync.Events);
-                var output = JsonSerializer.SerializeToElement(new { step = step.StepId });
-                sync = (await port.DecideAsync(execution, new RuntimeCommand.RecordOutcome(step.StepId, step.Attempt, StepOutcome.Success(output), "w1"),
-                    sync.Revision))!;
-                seen.AddRange(sync.Events);
-            }
-        }
+            var begun = (await port.DecideAsync(execution, new RuntimeCommand.BeginAttempt(step.StepId, step.Attempt, "w1", TimeSpan.FromMinutes(1)), revision))!;
+            var output = JsonSerializer.SerializeToElement(new { step = step.StepId });
+            var recorded = (await port.DecideAsync(execution, new RuntimeCommand.RecordOutcome(step.StepId, step.Attempt, StepOutcome.Success(output), "w1"),
+                begun.Revision))!;
+            return recorded with { Events = [.. begun.Events, .. recorded.Events] };
+        });
 
-        string[] driven = [.. seen.Select(e => $"{names.ForType(e.GetType()).Name} {StepOf(e)}".Trim())];
-        Assert.Equal(reference, driven);
-        Assert.Equal("completed", Str((await WaitForStatusAsync(api, execution, "completed"))["status"]));
-        Assert.Equal(driven.Length - 1, sync.Revision);
+        Assert.Equal(reference.Events, Describe(host, seen));
+        Assert.Equal(seen.Count - 1, sync.Revision);
     }
 
     [Theory]
@@ -75,25 +52,41 @@ public sealed class RuntimePortTests
     [InlineData(StoreKind.Postgres)]
     public async Task Given_a_run_recorded_but_not_run_here_When_a_runtime_runs_its_steps_through_the_port_Then_events_and_step_outputs_are_the_embedded_runtimes(StoreKind kind)
     {
-        string[] reference;
-        Dictionary<string, string> referenceOutputs;
-        await using (var embedded = await ApiHost.StartAsync(kind))
-        {
-            var client = await embedded.ClientAsync("acme", "dev", Permissions.WorkflowsRead, Permissions.WorkflowsWrite, Permissions.WorkflowsExecute);
-            var run = await TriggerAsync(client, await CreateDefinitionAsync(client, Steps), new { who = "ada" });
-            await WaitForStatusAsync(client, run, "completed");
-            var history = (await HistoryAsync(client, run))["events"]!.AsArray();
-            reference = [.. history.Select(e => $"{Str(e!["type"])} {e["data"]?["step_id"]?.GetValue<string>()}".Trim())];
-            referenceOutputs = history.Where(e => Str(e!["type"]) == ExecutionEventTypes.StepCompleted)
-                .ToDictionary(e => Str(e!["data"]!["step_id"]), e => e!["data"]!["output"]!.ToJsonString());
-        }
-
+        var reference = await EmbeddedReferenceAsync(kind);
         await using var host = await ApiHost.StartAsync(kind, new Dictionary<string, string?> { ["Executions:Runtime:Mode"] = "none" });
+        var port = host.Services.GetRequiredService<IExecutionRuntimePort>();
+
+        var (sync, seen) = await DriveAsync(host, (execution, step, revision) => port.RunStepAsync(execution, step.StepId, step.Attempt, "w1", revision)!);
+
+        Assert.Equal(reference.Events, Describe(host, seen));
+        Assert.Equal(reference.Outputs, seen.OfType<StepCompleted>().ToDictionary(c => c.StepId, c => JsonNode.Parse(c.Output.GetRawText())!.ToJsonString()));
+        // Run again (a retried activity): not due any more — nothing recorded, the same revision answered.
+        var again = (await port.RunStepAsync(sync.ExecutionId, "a", 1, "w1", sync.Revision))!;
+        Assert.Empty(again.Events);
+        Assert.Equal(sync.Revision, again.Revision);
+    }
+
+    /// <summary>The definition run by the embedded runtime: its events (type and step) and each step's output.</summary>
+    private static async Task<(string[] Events, Dictionary<string, string> Outputs)> EmbeddedReferenceAsync(StoreKind kind)
+    {
+        await using var embedded = await ApiHost.StartAsync(kind);
+        var client = await embedded.ClientAsync("acme", "dev", Permissions.WorkflowsRead, Permissions.WorkflowsWrite, Permissions.WorkflowsExecute);
+        var run = await TriggerAsync(client, await CreateDefinitionAsync(client, Steps), new { who = "ada" });
+        await WaitForStatusAsync(client, run, "completed");
+        var history = (await HistoryAsync(client, run))["events"]!.AsArray();
+        return ([.. history.Select(e => $"{Str(e!["type"])} {e["data"]?["step_id"]?.GetValue<string>()}".Trim())],
+            history.Where(e => Str(e!["type"]) == ExecutionEventTypes.StepCompleted)
+                .ToDictionary(e => Str(e!["data"]!["step_id"]), e => e!["data"]!["output"]!.ToJsonString()));
+    }
+
+    /// <summary>Starts the definition in <paramref name="host"/> (which runs nothing itself) and drives it to its end: every
+    /// step scheduled and not started yet, in plan order, handed to <paramref name="run"/> one after the other — the order
+    /// the embedded runtime's inline steps take (parallel steps on a real runtime interleave as they finish).</summary>
+    private static async Task<(RuntimeSync Last, List<IEvent> Seen)> DriveAsync(ApiHost host, Func<string, StepScheduled, long, Task<RuntimeSync>> run)
+    {
         var api = await host.ClientAsync("acme", "dev", Permissions.WorkflowsRead, Permissions.WorkflowsWrite, Permissions.WorkflowsExecute);
         var execution = await TriggerAsync(api, await CreateDefinitionAsync(api, Steps), new { who = "ada" });
         var port = host.Services.GetRequiredService<IExecutionRuntimePort>();
-        var names = host.Services.GetRequiredService<EventSerializer>().Registry;
-
         var sync = (await port.DecideAsync(execution, null, -1))!;
         var seen = new List<IEvent>(sync.Events);
         for (var round = 0; round < 20 && !seen.Any(e => e is ExecutionCompleted or ExecutionFailed); round++)
@@ -102,19 +95,19 @@ public sealed class RuntimePortTests
             Assert.NotEmpty(due);
             foreach (var step in due)
             {
-                sync = (await port.RunStepAsync(execution, step.StepId, step.Attempt, "w1", sync.Revision))!;
+                sync = await run(execution, step, sync.Revision);
                 seen.AddRange(sync.Events);
             }
         }
 
-        string[] driven = [.. seen.Select(e => $"{names.ForType(e.GetType()).Name} {StepOf(e)}".Trim())];
-        Assert.Equal(reference, driven);
-        var outputs = seen.OfType<StepCompleted>().ToDictionary(c => c.StepId, c => System.Text.Json.Nodes.JsonNode.Parse(c.Output.GetRawText())!.ToJsonString());
-        Assert.Equal(referenceOutputs, outputs);
-        // Run again (a retried activity): not due any more — nothing recorded, the same revision answered.
-        var again = (await port.RunStepAsync(execution, "a", 1, "w1", sync.Revision))!;
-        Assert.Empty(again.Events);
-        Assert.Equal(sync.Revision, again.Revision);
+        Assert.Equal("completed", Str((await WaitForStatusAsync(api, execution, "completed"))["status"]));
+        return (sync, seen);
+    }
+
+    private static string[] Describe(ApiHost host, IEnumerable<IEvent> events)
+    {
+        var names = host.Services.GetRequiredService<EventSerializer>().Registry;
+        return [.. events.Select(e => $"{names.ForType(e.GetType()).Name} {StepOf(e)}".Trim())];
     }
 
     [Theory]
