@@ -233,6 +233,9 @@ public abstract partial class EventStoreContract
         await using var h = await CreateAsync();
         foreach (var env in new[] { "dev", "prod", "dev", "prod", "prod", "dev" })
             await h.Store.AppendToStreamAsync("tenant-acme", ExpectedRevision.Any, TestEvents.Batch(1, "environment_added", new EventMetadata("acme", env)));
+        // Verification walks what $all readers see: on a shared PostgreSQL cluster another database's open transaction can
+        // hold the newest events back for a moment (a fresh-clone run verified 0 events here).
+        await StoreReads.ReadAllSettledAsync(h.Store);
 
         foreach (var env in new[] { "dev", "prod" })
         {
