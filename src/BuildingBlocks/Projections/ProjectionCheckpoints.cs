@@ -17,20 +17,12 @@ public static class ProjectionCheckpoints
             "INSERT INTO projection_checkpoints (name, commit_position, prepare_position, updated_at) " +
             "VALUES (@name, 0, 0, @now) ON CONFLICT (name) DO NOTHING",
             new { name, now = DateTime.UtcNow }, cancellationToken: cancellationToken)).ConfigureAwait(false);
-        var row = await connection.QuerySingleAsync<(long Commit, long Prepare)>(new CommandDefinition(
-            "SELECT commit_position, prepare_position FROM projection_checkpoints WHERE name = @name",
-            new { name }, cancellationToken: cancellationToken)).ConfigureAwait(false);
-        return new GlobalPosition(row.Commit, row.Prepare);
+        return await ReadAsync(connection, name, cancellationToken).ConfigureAwait(false);
     }
 
-    /// <summary>Reads the stored checkpoint without writing (the idle check of a running projection).</summary>
-    public static async Task<GlobalPosition> ReadAsync(DbConnection connection, string name, CancellationToken cancellationToken)
-    {
-        var row = await connection.QuerySingleOrDefaultAsync<(long Commit, long Prepare)?>(new CommandDefinition(
-            "SELECT commit_position, prepare_position FROM projection_checkpoints WHERE name = @name",
-            new { name }, cancellationToken: cancellationToken)).ConfigureAwait(false);
-        return row is { } r ? new GlobalPosition(r.Commit, r.Prepare) : GlobalPosition.Start;
-    }
+    /// <summary>Reads the stored checkpoint without writing (the idle check of a running projection); 0 when there is none.</summary>
+    public static Task<GlobalPosition> ReadAsync(DbConnection connection, string name, CancellationToken cancellationToken) =>
+        ReadInAsync(connection, null, name, cancellationToken);
 
     /// <summary>Moves the checkpoint from <paramref name="expected"/> to <paramref name="next"/>; false if someone else moved it.</summary>
     public static async Task<bool> TryAdvanceAsync(DbConnection connection, DbTransaction transaction, string name,
@@ -56,7 +48,7 @@ public static class ProjectionCheckpoints
         ReadInAsync(connection, transaction, name, cancellationToken, dialect == StoreDialect.Postgres ? " FOR UPDATE" : "");
 
     /// <summary>Reads the checkpoint in <paramref name="transaction"/> (its snapshot), without locking.</summary>
-    public static async Task<GlobalPosition> ReadInAsync(DbConnection connection, DbTransaction transaction, string name,
+    public static async Task<GlobalPosition> ReadInAsync(DbConnection connection, DbTransaction? transaction, string name,
         CancellationToken cancellationToken, string locking = "")
     {
         var row = await connection.QuerySingleOrDefaultAsync<(long Commit, long Prepare)?>(new CommandDefinition(

@@ -279,11 +279,8 @@ internal sealed partial class EmbeddedRuntime : BackgroundService
     {
         var loaded = await _store.LoadAsync(executionId, cancellationToken).ConfigureAwait(false);
         if (loaded is null || loaded.State.IsTerminal) return;
-        await DecideAsync(executionId, command, Metadata(loaded), loaded, cancellationToken).ConfigureAwait(false);
+        await DecideAsync(executionId, command, loaded.RuntimeMetadata, loaded, cancellationToken).ConfigureAwait(false);
     }
-
-    private EventMetadata Metadata(LoadedExecution loaded) =>
-        new(loaded.State.TenantId, loaded.State.Environment, "runtime", loaded.CorrelationId, loaded.State.Id);
 
     /// <summary>
     /// Runs the steps that a decision made due and whose handlers run inline (<see cref="IStepHandler.RunsInline"/>), in
@@ -304,13 +301,12 @@ internal sealed partial class EmbeddedRuntime : BackgroundService
             var timeout = _attempts.TimeoutOf(planned);
             var now = _clock.GetUtcNow();
             var begin = decider.Decide(state, new ExecutionCommand.BeginAttempt(planned.Id, attempt, Worker,
-                now + timeout + TimeSpan.FromSeconds(_options.LeaseGraceSeconds), now));
+                _attempts.LeaseUntil(now, timeout), now));
             if (begin.Count == 0) break;
             state = begin.Aggregate(state, decider.Evolve);
             (added ??= []).AddRange(begin);
 
-            var step = new StepExecutionContext(state.Id, planned.Id, planned.Type, attempt, $"{state.Id}:{planned.Id}", planned.Config,
-                ExecutionContextBuilder.Build(state, decider.Plan), state.TenantId, state.Environment, now, (int)timeout.TotalSeconds);
+            var step = StepAttempts.Context(state, decider.Plan, planned, attempt, now, timeout);
             var started = Stopwatch.GetTimestamp();
             var outcome = await _attempts.InvokeAsync(planned, step, timeout, cancellationToken).ConfigureAwait(false)
                           ?? throw new OperationCanceledException(cancellationToken);
@@ -351,16 +347,14 @@ internal sealed partial class EmbeddedRuntime : BackgroundService
         if (current.IsTerminal || current.Attempt != item.Attempt) return; // stale work: nothing to load a second time for
         var planned = loaded.Decider.Plan.Step(item.StepId!);
         var timeout = _attempts.TimeoutOf(planned);
-        var metadata = Metadata(loaded);
+        var metadata = loaded.RuntimeMetadata;
 
         var begin = await DecideAsync(item.ExecutionId,
-            () => new ExecutionCommand.BeginAttempt(item.StepId!, item.Attempt, Worker, _clock.GetUtcNow() + timeout + TimeSpan.FromSeconds(_options.LeaseGraceSeconds),
-                _clock.GetUtcNow()), metadata, loaded, stoppingToken).ConfigureAwait(false);
+            () => new ExecutionCommand.BeginAttempt(item.StepId!, item.Attempt, Worker, _attempts.LeaseUntil(_clock.GetUtcNow(), timeout), _clock.GetUtcNow()),
+            metadata, loaded, stoppingToken).ConfigureAwait(false);
         if (begin is null || begin.Events.Count == 0) return; // someone else holds it, or it is no longer due
 
-        var step = new StepExecutionContext(item.ExecutionId, planned.Id, planned.Type, item.Attempt, $"{item.ExecutionId}:{planned.Id}",
-            planned.Config, ExecutionContextBuilder.Build(begin.State, loaded.Decider.Plan), begin.State.TenantId, begin.State.Environment,
-            _clock.GetUtcNow(), (int)timeout.TotalSeconds);
+        var step = StepAttempts.Context(begin.State, loaded.Decider.Plan, planned, item.Attempt, _clock.GetUtcNow(), timeout);
         using var cancel = new CancellationTokenSource();
         _running[(item.ExecutionId, planned.Id)] = cancel;
         using var abandon = CancellationTokenSource.CreateLinkedTokenSource(cancel.Token, stoppingToken);

@@ -12,7 +12,7 @@ namespace Triggers.Modular.Executions.Runtime;
 /// again) as the embedded runtime's decisions, without its inline steps or local timers — the runtime calling drives those.
 /// </summary>
 internal sealed class ExecutionRuntimePort(ExecutionStore store, IEventStore events, EventSerializer serializer, StepAttempts attempts,
-    RuntimeOptions options, TimeProvider clock) : IExecutionRuntimePort
+    TimeProvider clock) : IExecutionRuntimePort
 {
     private const int PageSize = 500;
 
@@ -23,7 +23,7 @@ internal sealed class ExecutionRuntimePort(ExecutionStore store, IEventStore eve
         {
             var loaded = await store.LoadAsync(executionId, cancellationToken).ConfigureAwait(false);
             if (loaded is null) return null;
-            var metadata = Metadata(loaded);
+            var metadata = loaded.RuntimeMetadata;
             try
             {
                 await store.DecideAsync(executionId, () => Command(command, clock.GetUtcNow()), metadata, current: loaded,
@@ -48,15 +48,13 @@ internal sealed class ExecutionRuntimePort(ExecutionStore store, IEventStore eve
         {
             var planned = loaded.Decider.Plan.Step(stepId);
             var timeout = attempts.TimeoutOf(planned);
-            var metadata = Metadata(loaded);
+            var metadata = loaded.RuntimeMetadata;
             var begin = await store.DecideAsync(executionId, () => new ExecutionCommand.BeginAttempt(stepId, attempt, worker,
-                clock.GetUtcNow() + timeout + TimeSpan.FromSeconds(options.LeaseGraceSeconds), clock.GetUtcNow()), metadata, current: loaded,
+                attempts.LeaseUntil(clock.GetUtcNow(), timeout), clock.GetUtcNow()), metadata, current: loaded,
                 maxAttempts: 500, cancellationToken: cancellationToken).ConfigureAwait(false);
             if (begin is not null && begin.Events.OfType<StepStarted>().Any(s => s.StepId == stepId && s.Attempt == attempt))
             {
-                var step = new StepExecutionContext(executionId, planned.Id, planned.Type, attempt, $"{executionId}:{planned.Id}", planned.Config,
-                    ExecutionContextBuilder.Build(begin.State, loaded.Decider.Plan), begin.State.TenantId, begin.State.Environment, clock.GetUtcNow(),
-                    (int)timeout.TotalSeconds);
+                var step = StepAttempts.Context(begin.State, loaded.Decider.Plan, planned, attempt, clock.GetUtcNow(), timeout);
                 if (await attempts.InvokeAsync(planned, step, timeout, cancellationToken).ConfigureAwait(false) is { } outcome)
                     await RecordAsync(executionId, stepId, attempt, worker, attempts.CapOutput(outcome).Outcome, metadata, begin.AsLoaded()).ConfigureAwait(false);
             }
@@ -83,9 +81,6 @@ internal sealed class ExecutionRuntimePort(ExecutionStore store, IEventStore eve
                 metadata, maxAttempts: 500, cancellationToken: deadline.Token).ConfigureAwait(false);
         }
     }
-
-    private static EventMetadata Metadata(LoadedExecution loaded) =>
-        new(loaded.State.TenantId, loaded.State.Environment, "runtime", loaded.CorrelationId, loaded.State.Id);
 
     private static ExecutionCommand Command(RuntimeCommand command, DateTimeOffset now) => command switch
     {

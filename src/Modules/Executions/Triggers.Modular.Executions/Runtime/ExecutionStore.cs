@@ -8,7 +8,11 @@ using Triggers.Modular.Executions.Domain;
 namespace Triggers.Modular.Executions.Runtime;
 
 /// <summary>An execution folded from its stream, with the decider of its pinned definition version.</summary>
-internal sealed record LoadedExecution(ExecutionState State, long Revision, ExecutionDecider Decider, string? CorrelationId);
+internal sealed record LoadedExecution(ExecutionState State, long Revision, ExecutionDecider Decider, string? CorrelationId)
+{
+    /// <summary>The metadata of the events a runtime records on this execution (actor <c>runtime</c>, caused by the execution).</summary>
+    public EventMetadata RuntimeMetadata => new(State.TenantId, State.Environment, "runtime", CorrelationId, State.Id);
+}
 
 /// <summary>The outcome of one decision: the events appended (empty when the command decided nothing) and the state after.</summary>
 internal sealed record DecisionResult(ExecutionState State, IReadOnlyList<IEvent> Events, ExecutionDecider Decider, long Revision,

@@ -34,6 +34,15 @@ internal sealed class StepAttempts
         return TimeSpan.FromSeconds(_options.DefaultStepTimeoutSeconds);
     }
 
+    /// <summary>Until when the worker holds an attempt that starts at <paramref name="now"/>: its timeout plus
+    /// <see cref="RuntimeOptions.LeaseGraceSeconds"/> (a worker that dies has the attempt delivered again after that).</summary>
+    public DateTimeOffset LeaseUntil(DateTimeOffset now, TimeSpan timeout) => now + timeout + TimeSpan.FromSeconds(_options.LeaseGraceSeconds);
+
+    /// <summary>What the handler of <paramref name="planned"/> gets for this attempt, given the execution's state once it began.</summary>
+    public static StepExecutionContext Context(ExecutionState state, ExecutionPlan plan, PlannedStep planned, int attempt, DateTimeOffset now, TimeSpan timeout) =>
+        new(state.Id, planned.Id, planned.Type, attempt, $"{state.Id}:{planned.Id}", planned.Config, ExecutionContextBuilder.Build(state, plan),
+            state.TenantId, state.Environment, now, (int)timeout.TotalSeconds);
+
     /// <summary>Runs the handler; null when <paramref name="abandon"/> stopped it (shutting down, the execution ended, the
     /// caller was cancelled) — no outcome to record then.</summary>
     public async Task<StepOutcome?> InvokeAsync(PlannedStep planned, StepExecutionContext step, TimeSpan timeout, CancellationToken abandon)
