@@ -1,0 +1,150 @@
+using System.Text.Json;
+using Temporalio.Exceptions;
+using Temporalio.Worker;
+using Triggers.Modular.BuildingBlocks.Tests.Support;
+using Triggers.Modular.EndToEnd.Tests.Executions;
+using Triggers.Modular.Executions.Contracts;
+using Triggers.Modular.Temporal.Workflows;
+using static Triggers.Modular.EndToEnd.Tests.Executions.ExecutionsApi;
+
+namespace Triggers.Modular.Temporal.Tests;
+
+/// <summary>
+/// The Temporal runtime without a server (issue 10, docs/adr/0017). For each scenario: the embedded runtime runs the
+/// definition (the reference); <see cref="WorkflowDriver"/> plays Temporal for the workflow against a host that runs nothing
+/// itself, its activities recording into that host's store, and writes the history a server would have; then
+/// (1) the execution's events are the embedded runtime's (decider parity), (2) <c>WorkflowReplayer</c> replays that history
+/// with the real workflow code without a nondeterminism error, (3) the workflow asked for the same activities with the same
+/// arguments (replay does not compare arguments: an interceptor captures them), and (4) a changed workflow fails the replay.
+/// </summary>
+public sealed class ExecutionWorkflowTests
+{
+    private static readonly TimeSpan Limit = TimeSpan.FromSeconds(60);
+
+    public static TheoryData<StoreKind> Stores => new() { StoreKind.Sqlite, StoreKind.Postgres };
+
+    [Theory]
+    [MemberData(nameof(Stores))]
+    public Task Three_steps_succeed(StoreKind kind) => ScenarioAsync(kind, """
+        [ { "id": "a", "type": "flaky" }, { "id": "b", "type": "flaky" }, { "id": "c", "type": "flaky" } ]
+        """, "", "completed");
+
+    [Theory]
+    [MemberData(nameof(Stores))]
+    public async Task A_retry_then_success(StoreKind kind)
+    {
+        var (driver, _) = await ScenarioAsync(kind, """
+            [ { "id": "a", "type": "flaky", "config": { "failures": 1 } }, { "id": "b", "type": "flaky" } ]
+            """, "", "completed");
+
+        // Temporal retried step a's activity (the failure carried the decider's back-off), it was not rescheduled.
+        var runs = driver.Scheduled.Where(s => s.Type == "executions.run_step").Select(s => ((RunStepRequest)s.Argument).StepId).ToList();
+        Assert.Equal(["a", "b"], runs);
+        Assert.Equal(2, driver.Attempts.Values.Max());
+    }
+
+    [Theory]
+    [MemberData(nameof(Stores))]
+    public Task A_non_retryable_failure(StoreKind kind) => ScenarioAsync(kind, """
+        [ { "id": "a", "type": "flaky" }, { "id": "b", "type": "fail" }, { "id": "c", "type": "flaky" } ]
+        """, "", "failed");
+
+    [Theory]
+    [MemberData(nameof(Stores))]
+    public Task The_whole_execution_times_out(StoreKind kind) => ScenarioAsync(kind, """
+        [ { "id": "a", "type": "flaky" }, { "id": "b", "type": "slow", "config": { "gate": "never" } } ]
+        """, "\"timeout_seconds\": 1", "failed");
+
+    [Theory]
+    [MemberData(nameof(Stores))]
+    public Task Parallel_steps(StoreKind kind) => ScenarioAsync(kind, """
+        [ { "id": "a", "type": "flaky" },
+          { "id": "b", "type": "flaky", "depends_on": ["a"] },
+          { "id": "c", "type": "flaky", "depends_on": ["a"] },
+          { "id": "d", "type": "flaky", "depends_on": ["b", "c"] } ]
+        """, "", "completed");
+
+    [Theory]
+    [MemberData(nameof(Stores))]
+    public Task A_delay_sleeps_on_a_durable_timer(StoreKind kind) => ScenarioAsync(kind, """
+        [ { "id": "a", "type": "flaky" }, { "id": "wait", "type": "delay", "config": { "seconds": 1 } }, { "id": "b", "type": "flaky" } ]
+        """, "", "completed");
+
+    [Theory]
+    [MemberData(nameof(Stores))]
+    public Task A_cancel(StoreKind kind) => ScenarioAsync(kind, """
+        [ { "id": "a", "type": "flaky" }, { "id": "b", "type": "slow" }, { "id": "c", "type": "flaky" } ]
+        """, "", "cancelled", cancelWhenEntered: "b");
+
+    [Fact]
+    public async Task A_changed_workflow_fails_the_replay_of_a_recorded_history()
+    {
+        var (driver, _) = await ScenarioAsync(StoreKind.Sqlite, """
+            [ { "id": "a", "type": "flaky" }, { "id": "b", "type": "flaky", "config": { "failures": 1 } } ]
+            """, "", "completed");
+
+        var replayer = new WorkflowReplayer(new WorkflowReplayerOptions().AddWorkflow<ChangedExecutionWorkflow>());
+        var result = await replayer.ReplayWorkflowAsync(driver.WorkflowHistory, throwOnReplayFailure: false);
+
+        Assert.IsType<WorkflowNondeterminismException>(result.ReplayFailure);
+    }
+
+    /// <summary>Runs the scenario on both runtimes and checks the four points; returns the driver and the execution id.</summary>
+    private static async Task<(WorkflowDriver Driver, string ExecutionId)> ScenarioAsync(StoreKind kind, string steps, string extra, string expected,
+        string? cancelWhenEntered = null)
+    {
+        var probe = new StepProbe();
+        string[] reference;
+        await using (var embedded = await TemporalTestHosts.StartAsync(kind, probe, embedded: true))
+        {
+            var client = await TemporalTestHosts.ClientAsync(embedded);
+            var run = await TriggerAsync(client, await CreateDefinitionAsync(client, steps, extra), new { who = "ada" });
+            if (cancelWhenEntered is not null)
+            {
+                await probe.WaitEnteredAsync(run, cancelWhenEntered);
+                await CancelAsync(client, run);
+            }
+
+            await WaitForStatusAsync(client, run, expected);
+            reference = await TemporalTestHosts.EventsAsync(client, run);
+        }
+
+        await using var host = await TemporalTestHosts.StartAsync(kind, probe, embedded: false);
+        var api = await TemporalTestHosts.ClientAsync(host);
+        var workflowId = await CreateDefinitionAsync(api, steps, extra);
+        var execution = await TriggerAsync(api, workflowId, new { who = "ada" });
+        var driver = new WorkflowDriver(TemporalTestHosts.Activities(host), execution);
+        var input = new ExecutionRun(execution, workflowId, 1, JsonSerializer.SerializeToElement(new { who = "ada" }));
+        var running = driver.RunAsync(input, Limit);
+        if (cancelWhenEntered is not null)
+        {
+            await probe.WaitEnteredAsync(execution, cancelWhenEntered);
+            await CancelAsync(api, execution); // the endpoint records the cancel; its dispatcher then cancels the workflow
+            driver.RequestCancel();
+        }
+
+        var ended = await running;
+        var events = await TemporalTestHosts.EventsAsync(api, execution);
+
+        // (1) the same events as the embedded runtime
+        Assert.Equal(expected, ended);
+        Assert.Equal(TemporalTestHosts.PerStep(reference), TemporalTestHosts.PerStep(events));
+        if (!steps.Contains("depends_on", StringComparison.Ordinal)) Assert.Equal(reference, events);
+        Assert.Equal(expected, Str((await GetAsync(api, execution))["status"]));
+
+        // (2) the workflow code replays the history, (3) asking for the same activities with the same arguments
+        var capture = new CaptureActivities();
+        var replayer = new WorkflowReplayer(new WorkflowReplayerOptions { Interceptors = [capture] }.AddWorkflow<ExecutionWorkflow>());
+        var replay = await replayer.ReplayWorkflowAsync(driver.WorkflowHistory, throwOnReplayFailure: false);
+        Assert.Null(replay.ReplayFailure);
+        Assert.Equal(driver.Scheduled.Select(s => $"{s.Type} {JsonSerializer.Serialize(s.Argument)}"),
+            capture.Scheduled.Select(s => $"{s.Activity} {JsonSerializer.Serialize(s.Argument)}"));
+        return (driver, execution);
+    }
+
+    private static async Task CancelAsync(HttpClient client, string executionId)
+    {
+        var response = await client.PostAsync(EndToEnd.Tests.Support.Http.Url($"{ExecutionsRoute}/{executionId}/cancel"), null);
+        Assert.True(response.IsSuccessStatusCode, await response.Content.ReadAsStringAsync());
+    }
+}

@@ -1,0 +1,59 @@
+using System.Text.Json.Nodes;
+using Microsoft.Extensions.DependencyInjection;
+using Triggers.Modular.BuildingBlocks.Security;
+using Triggers.Modular.BuildingBlocks.Tests.Support;
+using Triggers.Modular.EndToEnd.Tests.Executions;
+using Triggers.Modular.EndToEnd.Tests.Support;
+using Triggers.Modular.Executions.Contracts;
+using Triggers.Modular.Executions.Contracts.Steps;
+using Triggers.Modular.Temporal.Workflows;
+using static Triggers.Modular.EndToEnd.Tests.Executions.ExecutionsApi;
+
+namespace Triggers.Modular.Temporal.Tests;
+
+/// <summary>Hosts with the test step types (<c>flaky</c>, <c>fail</c>, <c>slow</c>, …): one running executions itself (the
+/// embedded runtime, the reference), one recording them and running nothing (<c>Executions:Runtime:Mode=none</c>) for the
+/// workflow's activities to drive.</summary>
+internal static class TemporalTestHosts
+{
+    public static Task<ApiHost> StartAsync(StoreKind kind, StepProbe probe, bool embedded) =>
+        ApiHost.StartAsync(kind, new Dictionary<string, string?>(ExecutionsHosts.Settings())
+        {
+            ["Executions:Runtime:Mode"] = embedded ? "embedded" : "none",
+        }, services =>
+        {
+            services.AddSingleton(probe);
+            services.AddStepType<FlakyStepType>().AddStepHandler<FlakyHandler>();
+            services.AddStepType<FailStepType>().AddStepHandler<FailHandler>();
+            services.AddStepType<SlowStepType>().AddStepHandler<SlowHandler>();
+        });
+
+    public static Task<HttpClient> ClientAsync(ApiHost host) =>
+        host.ClientAsync("acme", "dev", Permissions.WorkflowsRead, Permissions.WorkflowsWrite, Permissions.WorkflowsExecute);
+
+    /// <summary>The workflow's activities as a worker of that host would run them.</summary>
+    public static ExecutionActivities Activities(ApiHost host) =>
+        new(host.Services.GetRequiredService<IExecutionRuntimePort>(), TimeProvider.System);
+
+    /// <summary>The execution's events as the history API shows them: <c>type step#attempt</c> (times, workers, ids aside).</summary>
+    public static async Task<string[]> EventsAsync(HttpClient client, string executionId)
+    {
+        var history = (await HistoryAsync(client, executionId))["events"]!.AsArray();
+        return [.. history.Select(Describe)];
+    }
+
+    private static string Describe(JsonNode? e)
+    {
+        var data = e!["data"]!;
+        var step = data["step_id"]?.GetValue<string>();
+        var attempt = data["attempt"] ?? data["next_attempt"];
+        return $"{Str(e["type"])} {step}{(attempt is null ? "" : "#" + attempt.ToJsonString())}".Trim();
+    }
+
+    /// <summary>Events grouped the way parallel steps may interleave differently on two runtimes yet mean the same: the
+    /// execution's own events in order, and each step's events in order.</summary>
+    public static string[] PerStep(IEnumerable<string> events) =>
+        [.. events.GroupBy(e => e.Split(' ') is [_, var step, ..] ? step.Split('#')[0] : "")
+            .OrderBy(g => g.Key, StringComparer.Ordinal)
+            .Select(g => $"{(g.Key.Length == 0 ? "(execution)" : g.Key)}: {string.Join(", ", g.Select(e => e.Split(' ')[0]))}")];
+}

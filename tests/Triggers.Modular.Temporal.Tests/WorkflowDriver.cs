@@ -1,0 +1,292 @@
+using Temporalio.Common;
+using Temporalio.Exceptions;
+using Temporalio.Testing;
+using Triggers.Modular.Executions.Contracts;
+using Triggers.Modular.Temporal.Workflows;
+
+namespace Triggers.Modular.Temporal.Tests;
+
+/// <summary>
+/// Plays Temporal for <see cref="ExecutionWorkflow"/> without a server: the test's model of the workflow — the same planning
+/// (<see cref="ExecutionCourse"/>), the same activities (<see cref="ExecutionActivities"/>, run for real against a host's
+/// Executions module), Temporal's retries of a failed activity as its retry policy says — recording, as it goes, the history
+/// a server would record. Replaying that history with the real workflow code (<c>WorkflowReplayer</c>) then shows the
+/// workflow issues exactly these commands; the events the activities recorded show what the execution became.
+/// </summary>
+internal sealed class WorkflowDriver
+{
+    public const string TaskQueue = "triggers-executions";
+    private readonly ExecutionActivities _activities;
+    private readonly HistoryBuilder _history;
+    private readonly List<Op> _open = [];
+    private readonly TaskCompletionSource _cancel = new(TaskCreationOptions.RunContinuationsAsynchronously);
+    private readonly string _executionId;
+    private int _activityIds;
+    private int _timerIds;
+    private DateTimeOffset _now;
+
+    public WorkflowDriver(ExecutionActivities activities, string executionId)
+    {
+        _activities = activities;
+        _executionId = executionId;
+        _history = new HistoryBuilder("executions.execution", TaskQueue, executionId);
+    }
+
+    /// <summary>Every activity scheduled, with its argument, in order.</summary>
+    public List<(string Type, object Argument)> Scheduled { get; } = [];
+
+    /// <summary>How many times Temporal ran each step activity (its attempts), by activity id.</summary>
+    public Dictionary<string, int> Attempts { get; } = [];
+
+    public bool CancelRequested { get; private set; }
+
+    /// <summary>Called by the test when it cancels the workflow (as the cancel endpoint's dispatcher would).</summary>
+    public void RequestCancel() => _cancel.TrySetResult();
+
+    public Temporalio.Api.History.V1.History History => new() { Events = { _history.Events } };
+
+    public Temporalio.Common.WorkflowHistory WorkflowHistory => _history.Build();
+
+    private sealed class Op
+    {
+        public required string Kind { get; init; }
+        public required string Id { get; init; }
+        public required long EventId { get; init; }
+        public Task<RuntimeView?>? Work { get; set; }
+        public ActivityEnvironment? Environment { get; set; }
+        public DateTimeOffset Due { get; init; }
+        public bool Done { get; set; }
+    }
+
+    /// <summary>Runs the workflow's course for <paramref name="run"/> to its end; returns how it ended (the workflow's result,
+    /// or <c>cancelled</c> when it ended as Temporal-cancelled).</summary>
+    public async Task<string> RunAsync(ExecutionRun run, TimeSpan limit)
+    {
+        using var deadline = new CancellationTokenSource(limit);
+        _now = DateTimeOffset.UtcNow;
+        _history.Started(run, _now);
+        _history.WorkflowTask(_now);
+        RuntimeView? view = null;
+        var flights = new List<(string StepId, Op Op, RuntimeView Before)>();
+        try
+        {
+            view = await DecideAsync(new DecideRequest(run.ExecutionId, DecideRequest.Sync, -1));
+            if (view is null) return Complete("not_found");
+            var holds = new Dictionary<string, DateTimeOffset>(StringComparer.Ordinal);
+            Op? timer = null;
+            DateTimeOffset? timerAt = null;
+            while (true)
+            {
+                deadline.Token.ThrowIfCancellationRequested();
+                if (view.IsTerminal)
+                {
+                    foreach (var flight in flights) CancelActivity(flight.Op);
+                    return Complete(view.Status);
+                }
+
+                var now = _now;
+                var course = ExecutionCourse.Plan(view, now, flights.ConvertAll(f => f.StepId), holds);
+                if (course.TimeoutDue)
+                {
+                    view = Newer(view, await DecideAsync(new DecideRequest(run.ExecutionId, DecideRequest.Timeout, view.Revision)));
+                    if (!view.IsTerminal) holds[ExecutionCourse.Deadline] = now + ExecutionCourse.Hold;
+                    continue;
+                }
+
+                foreach (var action in course.Start) flights.Add((action.StepId, Start(run.ExecutionId, action, view), view));
+                if (course.WakeAt is { } wakeAt && (timerAt is null || wakeAt < timerAt))
+                {
+                    if (timer is not null) CancelTimer(timer);
+                    var wait = wakeAt - now;
+                    timer = Timer(wait > TimeSpan.FromMilliseconds(1) ? wait : TimeSpan.FromMilliseconds(1));
+                    timerAt = wakeAt;
+                }
+
+                if (flights.Count == 0 && timer is null) throw new InvalidOperationException("The course waits for nothing (not modelled).");
+                var current = timer;
+                await WaitAsync(() => flights.Any(f => f.Op.Done) || current is { Done: true });
+                if (CancelRequested) throw new OperationCanceledException();
+                if (current is { Done: true } && !flights.Any(f => f.Op.Done))
+                {
+                    timer = null;
+                    timerAt = null;
+                    continue;
+                }
+
+                foreach (var flight in flights.Where(f => f.Op.Done).ToList())
+                {
+                    flights.Remove(flight);
+                    view = Newer(view, await SettleAsync(run.ExecutionId, flight.Op, flight.Before));
+                    if (ExecutionCourse.Moved(flight.Before, view, flight.StepId)) holds.Remove(flight.StepId);
+                    else holds[flight.StepId] = _now + ExecutionCourse.Hold;
+                }
+            }
+        }
+        catch (Exception) when (CancelRequested)
+        {
+            var cancel = new DecideRequest(run.ExecutionId, DecideRequest.Cancel, view?.Revision ?? -1, Reason: "cancelled through Temporal");
+            var op = Activity("executions.decide", cancel, () => _activities.DecideAsync(cancel), null);
+            await WaitAsync(() => op.Done);
+            _history.Canceled(_now);
+            return "cancelled";
+        }
+    }
+
+    private static RuntimeView Newer(RuntimeView current, RuntimeView? next) => next is not null && next.Revision >= current.Revision ? next : current;
+
+    private string Complete(string result)
+    {
+        _history.Completed(result, _now);
+        return result;
+    }
+
+    private async Task<RuntimeView?> DecideAsync(DecideRequest request)
+    {
+        var op = Activity("executions.decide", request, () => _activities.DecideAsync(request), null);
+        await WaitAsync(() => op.Done);
+        if (CancelRequested) throw new OperationCanceledException();
+        return await op.Work!;
+    }
+
+    private Op Start(string executionId, StepAction action, RuntimeView view)
+    {
+        if (action.Kind == StepAction.Wake)
+        {
+            var wake = new DecideRequest(executionId, DecideRequest.Wake, view.Revision, action.StepId, action.Attempt);
+            return Activity("executions.decide", wake, () => _activities.DecideAsync(wake), null);
+        }
+
+        var step = view.ActiveSteps.First(s => s.StepId == action.StepId);
+        var request = new RunStepRequest(executionId, action.StepId, action.Attempt, view.Revision);
+        return Activity("executions.run_step", request, () => _activities.RunStepAsync(request),
+            ExecutionWorkflow.StepOptions(step, CancellationToken.None).RetryPolicy);
+    }
+
+    private async Task<RuntimeView?> SettleAsync(string executionId, Op op, RuntimeView before)
+    {
+        try
+        {
+            return await op.Work!;
+        }
+        catch (ApplicationFailureException e) when (e.Details.Count > 0)
+        {
+            return e.Details.ElementAt<RuntimeView?>(0);
+        }
+        catch (Exception) when (!CancelRequested)
+        {
+            return await DecideAsync(new DecideRequest(executionId, DecideRequest.Sync, before.Revision));
+        }
+    }
+
+    /// <summary>Schedules an activity (a command of the current workflow task) and runs it as Temporal would: attempt after
+    /// attempt while it fails retryably, within <paramref name="retry"/>.</summary>
+    private Op Activity(string type, object argument, Func<Task<RuntimeView?>> work, RetryPolicy? retry)
+    {
+        var id = (++_activityIds).ToString(System.Globalization.CultureInfo.InvariantCulture);
+        Scheduled.Add((type, argument));
+        var eventId = _history.ScheduleActivity(id, type, argument, _now);
+        var op = new Op { Kind = "activity", Id = id, EventId = eventId };
+        async Task<RuntimeView?> AttemptsAsync()
+        {
+            await Task.Yield();
+            for (var attempt = 1; ; attempt++)
+            {
+                Attempts[id] = attempt;
+                var environment = new ActivityEnvironment
+                {
+                    Info = ActivityEnvironment.DefaultInfo with { ActivityId = id, ActivityType = type, Attempt = attempt, WorkflowId = _executionId, WorkflowRunId = "run-1" },
+                };
+                op.Environment = environment;
+                try
+                {
+                    return await environment.RunAsync(work);
+                }
+                catch (ApplicationFailureException e) when (retry is not null && !e.NonRetryable
+                    && !(retry.NonRetryableErrorTypes?.Contains(e.ErrorType ?? "") ?? false)
+                    && (retry.MaximumAttempts == 0 || attempt < retry.MaximumAttempts))
+                {
+                    await Task.Delay(e.NextRetryDelay ?? retry.InitialInterval);
+                }
+            }
+        }
+
+        op.Work = AttemptsAsync();
+        _open.Add(op);
+        return op;
+    }
+
+    private Op Timer(TimeSpan after)
+    {
+        var id = (++_timerIds).ToString(System.Globalization.CultureInfo.InvariantCulture);
+        var op = new Op { Kind = "timer", Id = id, EventId = _history.StartTimer(id, after, _now), Due = _now + after };
+        _open.Add(op);
+        return op;
+    }
+
+    private void CancelTimer(Op timer)
+    {
+        if (timer.Done) return;
+        _history.CancelTimer(timer.Id, timer.EventId, _now);
+        timer.Done = true;
+        _open.Remove(timer);
+    }
+
+    private void CancelActivity(Op activity)
+    {
+        if (activity.Done) return;
+        _history.RequestCancelActivity(activity.EventId, _now);
+        activity.Environment?.Cancel();
+        activity.Done = true;
+        _open.Remove(activity);
+    }
+
+    /// <summary>Ends the current workflow task, then records what happens — an activity finishing, a timer firing, the cancel
+    /// request — each followed by a new workflow task, until <paramref name="until"/> holds.</summary>
+    private async Task WaitAsync(Func<bool> until)
+    {
+        while (!until())
+        {
+            var activities = _open.Where(o => o.Kind == "activity").ToList();
+            var timer = _open.Where(o => o.Kind == "timer").OrderBy(o => o.Due).FirstOrDefault();
+            var waits = activities.Select(a => (Task)a.Work!).ToList();
+            var delay = timer is null ? null : Task.Delay(Max(timer.Due - DateTimeOffset.UtcNow, TimeSpan.Zero));
+            if (delay is not null) waits.Add(delay);
+            if (!CancelRequested) waits.Add(_cancel.Task);
+            var done = await Task.WhenAny(waits).WaitAsync(TimeSpan.FromSeconds(60));
+            _now = DateTimeOffset.UtcNow;
+            if (done == _cancel.Task)
+            {
+                CancelRequested = true;
+                _history.CancelRequested(_now);
+                _history.WorkflowTask(_now);
+                // The workflow's cancellation token reaches every activity and timer started on it.
+                foreach (var op in _open.ToList())
+                    if (op.Kind == "activity") CancelActivity(op);
+                    else CancelTimer(op);
+                return;
+            }
+
+            if (done == delay)
+            {
+                timer!.Done = true;
+                _open.Remove(timer);
+                _history.FireTimer(timer.Id, timer.EventId, _now);
+                _history.WorkflowTask(_now);
+                continue;
+            }
+
+            var finished = activities.First(a => a.Work!.IsCompleted);
+            finished.Done = true;
+            _open.Remove(finished);
+            var work = finished.Work!;
+            if (work.IsCompletedSuccessfully) _history.CompleteActivity(finished.EventId, work.Result, _now);
+            else if (work.Exception?.InnerException is ApplicationFailureException failure)
+                _history.FailActivity(finished.EventId, failure.ErrorType ?? "", failure.Message, failure.NonRetryable,
+                    failure.Details.Count > 0 ? failure.Details.ElementAt<RuntimeView?>(0) : null, _now);
+            else throw new InvalidOperationException($"Activity {finished.Id} failed unexpectedly.", work.Exception);
+            _history.WorkflowTask(_now);
+        }
+    }
+
+    private static TimeSpan Max(TimeSpan a, TimeSpan b) => a > b ? a : b;
+}
