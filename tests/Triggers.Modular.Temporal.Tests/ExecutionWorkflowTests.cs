@@ -94,20 +94,7 @@ public sealed class ExecutionWorkflowTests
         string? cancelWhenEntered = null)
     {
         var probe = new StepProbe();
-        string[] reference;
-        await using (var embedded = await TemporalTestHosts.StartAsync(kind, probe, embedded: true))
-        {
-            var client = await TemporalTestHosts.ClientAsync(embedded);
-            var run = await TriggerAsync(client, await CreateDefinitionAsync(client, steps, extra), new { who = "ada" });
-            if (cancelWhenEntered is not null)
-            {
-                await probe.WaitEnteredAsync(run, cancelWhenEntered);
-                await CancelAsync(client, run);
-            }
-
-            await WaitForStatusAsync(client, run, expected);
-            reference = await TemporalTestHosts.EventsAsync(client, run);
-        }
+        var reference = await TemporalTestHosts.EmbeddedReferenceAsync(kind, probe, steps, extra, expected, cancelWhenEntered);
 
         await using var host = await TemporalTestHosts.StartAsync(kind, probe, embedded: false);
         var api = await TemporalTestHosts.ClientAsync(host);
@@ -119,7 +106,7 @@ public sealed class ExecutionWorkflowTests
         if (cancelWhenEntered is not null)
         {
             await probe.WaitEnteredAsync(execution, cancelWhenEntered);
-            await CancelAsync(api, execution); // the endpoint records the cancel; its dispatcher then cancels the workflow
+            await TemporalTestHosts.CancelAsync(api, execution); // the endpoint records the cancel; its dispatcher then cancels the workflow
             driver.RequestCancel();
         }
 
@@ -142,9 +129,4 @@ public sealed class ExecutionWorkflowTests
         return (driver, execution);
     }
 
-    private static async Task CancelAsync(HttpClient client, string executionId)
-    {
-        var response = await client.PostAsync(EndToEnd.Tests.Support.Http.Url($"{ExecutionsRoute}/{executionId}/cancel"), null);
-        Assert.True(response.IsSuccessStatusCode, await response.Content.ReadAsStringAsync());
-    }
 }

@@ -56,4 +56,28 @@ internal static class TemporalTestHosts
         [.. events.GroupBy(e => e.Split(' ') is [_, var step, ..] ? step.Split('#')[0] : "")
             .OrderBy(g => g.Key, StringComparer.Ordinal)
             .Select(g => $"{(g.Key.Length == 0 ? "(execution)" : g.Key)}: {string.Join(", ", g.Select(e => e.Split(' ')[0]))}")];
+
+    /// <summary>The events of <paramref name="steps"/> run by the embedded runtime (cancelled once
+    /// <paramref name="cancelWhenEntered"/>'s handler is entered, when given), as <see cref="EventsAsync"/> describes them.</summary>
+    public static async Task<string[]> EmbeddedReferenceAsync(StoreKind kind, StepProbe probe, string steps, string extra, string expected,
+        string? cancelWhenEntered = null)
+    {
+        await using var embedded = await StartAsync(kind, probe, embedded: true);
+        var client = await ClientAsync(embedded);
+        var run = await TriggerAsync(client, await CreateDefinitionAsync(client, steps, extra), new { who = "ada" });
+        if (cancelWhenEntered is not null)
+        {
+            await probe.WaitEnteredAsync(run, cancelWhenEntered);
+            await CancelAsync(client, run);
+        }
+
+        await WaitForStatusAsync(client, run, expected);
+        return await EventsAsync(client, run);
+    }
+
+    public static async Task CancelAsync(HttpClient client, string executionId)
+    {
+        var response = await client.PostAsync(EndToEnd.Tests.Support.Http.Url($"{ExecutionsRoute}/{executionId}/cancel"), null);
+        Assert.True(response.IsSuccessStatusCode, await response.Content.ReadAsStringAsync());
+    }
 }

@@ -84,6 +84,9 @@ public static class ExecutionsModuleRegistration
         services.TryAddSingleton(TimeProvider.System);
         var options = new RuntimeOptions();
         configuration.GetSection("Executions:Runtime").Bind(options);
+        if (options.Mode is not { } mode || !RuntimeOptions.Modes.Contains(mode, StringComparer.OrdinalIgnoreCase))
+            throw new InvalidOperationException(
+                $"Executions:Runtime:Mode must be one of {string.Join(", ", RuntimeOptions.Modes)}; it is '{options.Mode}'.");
         services.AddSingleton(options);
         services.AddBuiltInStepTypes();
         services.AddBuiltInStepHandlers();

@@ -5,8 +5,11 @@ namespace Triggers.Modular.Executions.Runtime;
 /// <summary>The embedded runtime (configuration section <c>Executions:Runtime</c>).</summary>
 internal sealed class RuntimeOptions
 {
-    /// <summary><c>embedded</c> (default) runs steps in this host. <c>none</c> records executions but runs nothing here
-    /// (another instance, or the Temporal runtime, does).</summary>
+    /// <summary>The runtimes: <c>embedded</c> (default) runs steps in this host; <c>temporal</c> runs every execution as a
+    /// Temporal workflow (the Temporal module; docs/adr/0017) — the embedded runtime then runs nothing; <c>none</c> records
+    /// executions but runs nothing here (another instance does).</summary>
+    public static readonly string[] Modes = ["embedded", "temporal", "none"];
+
     public string Mode { get; set; } = "embedded";
 
     /// <summary>Step attempts run at once by this instance.</summary>
