@@ -76,6 +76,18 @@ public sealed class ExecutionWorkflowTests
         [ { "id": "a", "type": "flaky" }, { "id": "b", "type": "slow" }, { "id": "c", "type": "flaky" } ]
         """, "", "cancelled", cancelWhenEntered: "b");
 
+    [Theory]
+    [MemberData(nameof(Stores))]
+    public async Task A_long_run_continues_as_new_and_the_next_run_carries_on(StoreKind kind)
+    {
+        var (driver, _) = await ScenarioAsync(kind, """
+            [ { "id": "a", "type": "flaky" }, { "id": "b", "type": "flaky", "config": { "failures": 1 } }, { "id": "c", "type": "flaky" },
+              { "id": "d", "type": "flaky" }, { "id": "e", "type": "flaky" }, { "id": "f", "type": "flaky" } ]
+            """, "", "completed", continueAsNewAfter: 20);
+
+        Assert.True(driver.Runs.Count >= 3, $"{driver.Runs.Count} runs");
+    }
+
     [Fact]
     public async Task A_changed_workflow_fails_the_replay_of_a_recorded_history()
     {
@@ -91,7 +103,7 @@ public sealed class ExecutionWorkflowTests
 
     /// <summary>Runs the scenario on both runtimes and checks the four points; returns the driver and the execution id.</summary>
     private static async Task<(WorkflowDriver Driver, string ExecutionId)> ScenarioAsync(StoreKind kind, string steps, string extra, string expected,
-        string? cancelWhenEntered = null)
+        string? cancelWhenEntered = null, int continueAsNewAfter = 0)
     {
         var probe = new StepProbe();
         var reference = await TemporalTestHosts.EmbeddedReferenceAsync(kind, probe, steps, extra, expected, cancelWhenEntered);
@@ -101,8 +113,8 @@ public sealed class ExecutionWorkflowTests
         var workflowId = await CreateDefinitionAsync(api, steps, extra);
         var execution = await TriggerAsync(api, workflowId, new { who = "ada" });
         var driver = new WorkflowDriver(TemporalTestHosts.Activities(host), execution);
-        var input = new ExecutionRun(execution, workflowId, 1, JsonSerializer.SerializeToElement(new { who = "ada" }));
-        var running = driver.RunAsync(input, Limit);
+        var input = new ExecutionRun(execution, workflowId, 1, JsonSerializer.SerializeToElement(new { who = "ada" }), ContinueAsNewAfter: continueAsNewAfter);
+        var running = RunAllAsync(driver, input);
         if (cancelWhenEntered is not null)
         {
             await probe.WaitEnteredAsync(execution, cancelWhenEntered);
@@ -111,6 +123,7 @@ public sealed class ExecutionWorkflowTests
         }
 
         var ended = await running;
+        driver.Runs.Insert(0, driver); // (the first run's driver also lists the later ones)
         var events = await TemporalTestHosts.EventsAsync(api, execution);
 
         // (1) the same events as the embedded runtime
@@ -120,13 +133,32 @@ public sealed class ExecutionWorkflowTests
         Assert.Equal(expected, Str((await GetAsync(api, execution))["status"]));
 
         // (2) the workflow code replays the history, (3) asking for the same activities with the same arguments
-        var capture = new CaptureActivities();
-        var replayer = new WorkflowReplayer(new WorkflowReplayerOptions { Interceptors = [capture] }.AddWorkflow<ExecutionWorkflow>());
-        var replay = await replayer.ReplayWorkflowAsync(driver.WorkflowHistory, throwOnReplayFailure: false);
-        Assert.Null(replay.ReplayFailure);
-        Assert.Equal(driver.Scheduled.Select(s => $"{s.Type} {JsonSerializer.Serialize(s.Argument)}"),
-            capture.Scheduled.Select(s => $"{s.Activity} {JsonSerializer.Serialize(s.Argument)}"));
+        foreach (var run in driver.Runs)
+        {
+            var capture = new CaptureActivities();
+            var replayer = new WorkflowReplayer(new WorkflowReplayerOptions { Interceptors = [capture] }.AddWorkflow<ExecutionWorkflow>());
+            var replay = await replayer.ReplayWorkflowAsync(run.WorkflowHistory, throwOnReplayFailure: false);
+            Assert.Null(replay.ReplayFailure);
+            Assert.Equal(run.Scheduled.Select(s => $"{s.Type} {JsonSerializer.Serialize(s.Argument)}"),
+                capture.Scheduled.Select(s => $"{s.Activity} {JsonSerializer.Serialize(s.Argument)}"));
+        }
+
+        Assert.Equal(continueAsNewAfter > 0, driver.Runs.Count > 1);
         return (driver, execution);
+    }
+
+    /// <summary>Runs the workflow to its end, through every run it continues as new into.</summary>
+    private static async Task<string> RunAllAsync(WorkflowDriver first, ExecutionRun input)
+    {
+        var driver = first;
+        while (true)
+        {
+            var result = await driver.RunAsync(input, Limit);
+            if (result != "continued") return result;
+            input = driver.Next!;
+            driver = new WorkflowDriver(driver.Activities, input.ExecutionId);
+            first.Runs.Add(driver);
+        }
     }
 
 }

@@ -25,6 +25,9 @@ internal sealed class HistoryBuilder(string workflowType, string taskQueue, stri
 
     public IReadOnlyList<HistoryEvent> Events => _events;
 
+    /// <summary>The id of the last <c>WorkflowTaskStarted</c>: the history length the workflow sees while that task runs.</summary>
+    public long LastTaskStarted { get; private set; }
+
     private static Payloads Payloads(params object?[] values)
     {
         var payloads = new Payloads();
@@ -70,6 +73,7 @@ internal sealed class HistoryBuilder(string workflowType, string taskQueue, stri
             Identity = "history-builder",
             RequestId = $"request-{scheduled}",
         });
+        LastTaskStarted = started;
         _lastTaskCompleted = Add(EventType.WorkflowTaskCompleted, at, e => e.WorkflowTaskCompletedEventAttributes = new()
         {
             ScheduledEventId = scheduled,

@@ -32,6 +32,11 @@ internal sealed class WorkflowDriver
         _history = new HistoryBuilder("executions.execution", TaskQueue, executionId);
     }
 
+    public ExecutionActivities Activities => _activities;
+
+    /// <summary>The runs this one continued as new into (filled by the test; the first is this one).</summary>
+    public List<WorkflowDriver> Runs { get; } = [];
+
     /// <summary>Every activity scheduled, with its argument, in order.</summary>
     public List<(string Type, object Argument)> Scheduled { get; } = [];
 
@@ -39,6 +44,9 @@ internal sealed class WorkflowDriver
     public Dictionary<string, int> Attempts { get; } = [];
 
     public bool CancelRequested { get; private set; }
+
+    /// <summary>The next run's input when this one continued as new (result <c>continued</c>).</summary>
+    public ExecutionRun? Next { get; private set; }
 
     /// <summary>Called by the test when it cancels the workflow (as the cancel endpoint's dispatcher would).</summary>
     public void RequestCancel() => _cancel.TrySetResult();
@@ -75,6 +83,7 @@ internal sealed class WorkflowDriver
             var holds = new Dictionary<string, DateTimeOffset>(StringComparer.Ordinal);
             Op? timer = null;
             DateTimeOffset? timerAt = null;
+            var draining = false;
             while (true)
             {
                 deadline.Token.ThrowIfCancellationRequested();
@@ -82,6 +91,14 @@ internal sealed class WorkflowDriver
                 {
                     foreach (var flight in flights) CancelActivity(flight.Op);
                     return Complete(view.Status);
+                }
+
+                draining |= _history.LastTaskStarted >= run.HistoryLimit;
+                if (draining && flights.Count == 0)
+                {
+                    Next = run with { Trigger = null, Continued = run.Continued + 1 };
+                    _history.ContinuedAsNew(Next, _now);
+                    return "continued";
                 }
 
                 var now = _now;
@@ -93,7 +110,8 @@ internal sealed class WorkflowDriver
                     continue;
                 }
 
-                foreach (var action in course.Start) flights.Add((action.StepId, Start(run.ExecutionId, action, view), view));
+                if (!draining)
+                    foreach (var action in course.Start) flights.Add((action.StepId, Start(run.ExecutionId, action, view), view));
                 if (course.WakeAt is { } wakeAt && (timerAt is null || wakeAt < timerAt))
                 {
                     if (timer is not null) CancelTimer(timer);

@@ -49,7 +49,7 @@ internal sealed class ExecutionWorkflow
                     return _view.Status;
                 }
 
-                draining |= Workflow.ContinueAsNewSuggested || Workflow.CurrentHistoryLength >= ContinueAsNewAfterEvents;
+                draining |= Workflow.ContinueAsNewSuggested || Workflow.CurrentHistoryLength >= run.HistoryLimit;
                 if (draining && flights.Count == 0)
                 {
                     var next = run with { Trigger = null, Continued = run.Continued + 1 };
