@@ -38,17 +38,12 @@ public sealed class LiveTemporalTests
     private static async Task<(ApiHost Host, StepProbe Probe, ITemporalClient Client)> StartAsync(StoreKind kind)
     {
         var probe = new StepProbe();
-        var host = await ApiHost.StartAsync(kind, new Dictionary<string, string?>(ExecutionsHosts.Settings())
+        var host = await TemporalTestHosts.StartAsync(kind, probe, new Dictionary<string, string?>
         {
             ["Executions:Runtime:Mode"] = "temporal",
             ["Temporal:Address"] = Address,
             ["Temporal:Namespace"] = Namespace,
             ["Temporal:TaskQueue"] = $"tm-test-{Guid.NewGuid():N}", // no other test's worker takes this one's tasks
-        }, services =>
-        {
-            services.AddSingleton(probe);
-            services.AddStepType<FlakyStepType>().AddStepHandler<FlakyHandler>();
-            services.AddStepType<SlowStepType>().AddStepHandler<SlowHandler>();
         });
         return (host, probe, host.Services.GetRequiredService<ITemporalClient>());
     }

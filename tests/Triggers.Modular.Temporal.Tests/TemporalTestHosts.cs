@@ -17,16 +17,21 @@ namespace Triggers.Modular.Temporal.Tests;
 internal static class TemporalTestHosts
 {
     public static Task<ApiHost> StartAsync(StoreKind kind, StepProbe probe, bool embedded) =>
-        ApiHost.StartAsync(kind, new Dictionary<string, string?>(ExecutionsHosts.Settings())
-        {
-            ["Executions:Runtime:Mode"] = embedded ? "embedded" : "none",
-        }, services =>
+        StartAsync(kind, probe, new Dictionary<string, string?> { ["Executions:Runtime:Mode"] = embedded ? "embedded" : "none" });
+
+    /// <summary>A host with the test step types and <paramref name="settings"/> over the executions tests' runtime settings.</summary>
+    public static Task<ApiHost> StartAsync(StoreKind kind, StepProbe probe, Dictionary<string, string?> settings)
+    {
+        var all = ExecutionsHosts.Settings();
+        foreach (var (key, value) in settings) all[key] = value;
+        return ApiHost.StartAsync(kind, all, services =>
         {
             services.AddSingleton(probe);
             services.AddStepType<FlakyStepType>().AddStepHandler<FlakyHandler>();
             services.AddStepType<FailStepType>().AddStepHandler<FailHandler>();
             services.AddStepType<SlowStepType>().AddStepHandler<SlowHandler>();
         });
+    }
 
     public static Task<HttpClient> ClientAsync(ApiHost host) =>
         host.ClientAsync("acme", "dev", Permissions.WorkflowsRead, Permissions.WorkflowsWrite, Permissions.WorkflowsExecute);
