@@ -2,10 +2,12 @@ using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.DependencyInjection.Extensions;
 using Temporalio.Client;
+using Microsoft.Extensions.Hosting;
 using Temporalio.Extensions.Hosting;
 using Triggers.Modular.BuildingBlocks.Projections;
 using Triggers.Modular.Temporal.Contracts;
 using Triggers.Modular.Temporal.Dispatch;
+using Triggers.Modular.Temporal.Hosting;
 using Triggers.Modular.Temporal.Workflows;
 
 namespace Triggers.Modular.Temporal;
@@ -43,10 +45,17 @@ public static class TemporalModuleRegistration
                     Domain = options.ServerName,
                 };
         });
+        var before = services.Count;
         services.AddHostedTemporalWorker(options.TaskQueue)
             .AddSingletonActivities<ExecutionActivities>()
             .AddWorkflow<ExecutionWorkflow>()
             .ConfigureOptions(worker => worker.MaxConcurrentActivities = options.MaxConcurrentActivities);
+        // The worker service it registered runs under a supervisor that starts it again when it fails (WorkerSupervisor).
+        var worker = services.Skip(before).Single(d => d.ServiceType == typeof(IHostedService) && d.ImplementationFactory is not null);
+        services.Remove(worker);
+        services.AddSingleton<WorkerState>();
+        services.AddHostedService(sp => ActivatorUtilities.CreateInstance<WorkerSupervisor>(sp, worker.ImplementationFactory!));
+        services.AddHealthChecks().AddCheck<TemporalWorkerHealthCheck>("temporal", tags: ["ready"]);
         services.AddEventProcessor<WorkflowDispatcher>();
         return services;
     }
