@@ -88,6 +88,77 @@ public sealed class ExecutionWorkflowTests
         Assert.True(driver.Runs.Count >= 3, $"{driver.Runs.Count} runs");
     }
 
+    [Theory]
+    [MemberData(nameof(Stores))]
+    public async Task A_failed_execution_retried_through_the_api_runs_again_in_a_new_workflow_run(StoreKind kind)
+    {
+        const string Steps = """[ { "id": "a", "type": "flaky" }, { "id": "b", "type": "toggle" }, { "id": "c", "type": "flaky" } ]""";
+        var probe = new StepProbe();
+        string[] reference;
+        await using (var embedded = await TemporalTestHosts.StartAsync(kind, probe, embedded: true))
+        {
+            var client = await TemporalTestHosts.ClientAsync(embedded);
+            var run = await TriggerAsync(client, await CreateDefinitionAsync(client, Steps), new { who = "ada" });
+            await WaitForStatusAsync(client, run, "failed");
+            probe.Allow(run);
+            await RetryAsync(client, run);
+            await WaitForStatusAsync(client, run, "completed");
+            reference = await TemporalTestHosts.EventsAsync(client, run);
+        }
+
+        await using var host = await TemporalTestHosts.StartAsync(kind, probe, embedded: false);
+        var api = await TemporalTestHosts.ClientAsync(host);
+        var workflowId = await CreateDefinitionAsync(api, Steps);
+        var execution = await TriggerAsync(api, workflowId, new { who = "ada" });
+        var input = new ExecutionRun(execution, workflowId, 1, JsonSerializer.SerializeToElement(new { who = "ada" }));
+        var first = new WorkflowDriver(TemporalTestHosts.Activities(host), execution);
+        Assert.Equal("failed", await first.RunAsync(input, Limit));
+        probe.Allow(execution);
+        await RetryAsync(api, execution); // ExecutionRetried: the dispatcher starts a new run under the same id
+        var second = new WorkflowDriver(TemporalTestHosts.Activities(host), execution);
+        Assert.Equal("completed", await second.RunAsync(input, Limit));
+
+        Assert.Equal(reference, await TemporalTestHosts.EventsAsync(api, execution));
+        Assert.Contains("executions.execution_retried", reference);
+        await AssertReplaysAsync([first, second]);
+    }
+
+    [Theory]
+    [MemberData(nameof(Stores))]
+    public async Task A_worker_dying_mid_attempt_has_the_same_attempt_delivered_again_once_its_lease_is_over(StoreKind kind)
+    {
+        var probe = new StepProbe();
+        await using var host = await TemporalTestHosts.StartAsync(kind, probe, embedded: false);
+        var api = await TemporalTestHosts.ClientAsync(host);
+        var workflowId = await CreateDefinitionAsync(api, """[ { "id": "a", "type": "flaky" }, { "id": "b", "type": "slow", "timeout_seconds": 2 } ]""");
+        var execution = await TriggerAsync(api, workflowId, new { who = "ada" });
+        var driver = new WorkflowDriver(TemporalTestHosts.Activities(host), execution);
+        var running = driver.RunAsync(new ExecutionRun(execution, workflowId, 1, null), Limit);
+
+        await probe.WaitEnteredAsync(execution, "b");
+        driver.Kill("b");
+        await probe.WaitCancelledAsync(execution, "b");
+        probe.Release(execution);
+        Assert.Equal("completed", await running);
+
+        var events = await TemporalTestHosts.EventsAsync(api, execution);
+        Assert.Equal(["executions.step_scheduled b#1", "executions.step_started b#1", "executions.step_started b#1", "executions.step_completed b#1"],
+            events.Where(e => e.Contains(" b#", StringComparison.Ordinal)));
+        var workers = (await HistoryAsync(api, execution))["events"]!.AsArray()
+            .Where(e => Str(e!["type"]) == ExecutionEventTypes.StepStarted && Str(e["data"]!["step_id"]) == "b")
+            .Select(e => Str(e!["data"]!["worker"])).ToList();
+        Assert.Equal(2, workers.Distinct().Count()); // delivered again to Temporal's next try of the activity
+        Assert.Equal(2, probe.Calls(execution, "b"));
+        Assert.Equal(2, driver.Attempts.Values.Max());
+        await AssertReplaysAsync([driver]);
+    }
+
+    private static async Task RetryAsync(HttpClient client, string executionId)
+    {
+        var response = await client.PostAsync(EndToEnd.Tests.Support.Http.Url($"{ExecutionsRoute}/{executionId}/retry"), null);
+        Assert.True(response.IsSuccessStatusCode, await response.Content.ReadAsStringAsync());
+    }
+
     [Fact]
     public async Task A_changed_workflow_fails_the_replay_of_a_recorded_history()
     {
@@ -133,7 +204,16 @@ public sealed class ExecutionWorkflowTests
         Assert.Equal(expected, Str((await GetAsync(api, execution))["status"]));
 
         // (2) the workflow code replays the history, (3) asking for the same activities with the same arguments
-        foreach (var run in driver.Runs)
+        await AssertReplaysAsync(driver.Runs);
+        Assert.Equal(continueAsNewAfter > 0, driver.Runs.Count > 1);
+        return (driver, execution);
+    }
+
+    /// <summary>Each run's recorded history replays with the workflow code, which asks for the same activities with the same
+    /// arguments as the driver did.</summary>
+    private static async Task AssertReplaysAsync(IEnumerable<WorkflowDriver> runs)
+    {
+        foreach (var run in runs)
         {
             var capture = new CaptureActivities();
             var replayer = new WorkflowReplayer(new WorkflowReplayerOptions { Interceptors = [capture] }.AddWorkflow<ExecutionWorkflow>());
@@ -142,9 +222,6 @@ public sealed class ExecutionWorkflowTests
             Assert.Equal(run.Scheduled.Select(s => $"{s.Type} {JsonSerializer.Serialize(s.Argument)}"),
                 capture.Scheduled.Select(s => $"{s.Activity} {JsonSerializer.Serialize(s.Argument)}"));
         }
-
-        Assert.Equal(continueAsNewAfter > 0, driver.Runs.Count > 1);
-        return (driver, execution);
     }
 
     /// <summary>Runs the workflow to its end, through every run it continues as new into.</summary>

@@ -100,4 +100,24 @@ public sealed class LiveTemporalTests
         Assert.Contains("executions.execution_cancelled", events);
         Assert.Equal(1, probe.Calls(execution, "a"));
     }
+
+    [LiveTemporalFact]
+    public async Task Given_a_failed_execution_on_temporal_When_it_is_retried_through_the_api_Then_a_new_run_of_its_workflow_completes_it()
+    {
+        var (host, probe, temporal) = await StartAsync(StoreKind.Postgres);
+        await using var _ = host;
+        var api = await TemporalTestHosts.ClientAsync(host);
+        var execution = await TriggerAsync(api, await CreateDefinitionAsync(api, """[ { "id": "a", "type": "toggle" } ]"""));
+        await WaitForStatusAsync(api, execution, "failed", seconds: 60);
+
+        probe.Allow(execution);
+        var response = await api.PostAsync(EndToEnd.Tests.Support.Http.Url($"{ExecutionsRoute}/{execution}/retry"), null);
+        Assert.True(response.IsSuccessStatusCode, await response.Content.ReadAsStringAsync());
+
+        await WaitForStatusAsync(api, execution, "completed", seconds: 60);
+        var runs = new List<WorkflowExecution>();
+        await foreach (var run in temporal.ListWorkflowsAsync($"WorkflowId = '{execution}'")) runs.Add(run);
+        Assert.Equal(2, runs.Count);
+        Assert.Equal("completed", await temporal.GetWorkflowHandle(execution).GetResultAsync<string>());
+    }
 }

@@ -30,6 +30,7 @@ internal static class TemporalTestHosts
             services.AddStepType<FlakyStepType>().AddStepHandler<FlakyHandler>();
             services.AddStepType<FailStepType>().AddStepHandler<FailHandler>();
             services.AddStepType<SlowStepType>().AddStepHandler<SlowHandler>();
+            services.AddStepType<ToggleStepType>().AddStepHandler<ToggleHandler>();
         });
     }
 

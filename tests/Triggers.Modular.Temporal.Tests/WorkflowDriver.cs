@@ -64,6 +64,19 @@ internal sealed class WorkflowDriver
         public ActivityEnvironment? Environment { get; set; }
         public DateTimeOffset Due { get; init; }
         public bool Done { get; set; }
+
+        public string? StepId { get; init; }
+
+        public bool Killed { get; set; }
+    }
+
+    /// <summary>The worker running step <paramref name="stepId"/>'s activity dies: its attempt is abandoned (no outcome
+    /// recorded) and Temporal, seeing the activity time out, tries it again.</summary>
+    public void Kill(string stepId)
+    {
+        var op = _open.First(o => o.StepId == stepId);
+        op.Killed = true;
+        op.Environment!.Cancel();
     }
 
     /// <summary>Runs the workflow's course for <paramref name="run"/> to its end; returns how it ended (the workflow's result,
@@ -177,7 +190,7 @@ internal sealed class WorkflowDriver
         var step = view.ActiveSteps.First(s => s.StepId == action.StepId);
         var request = new RunStepRequest(executionId, action.StepId, action.Attempt, view.Revision);
         return Activity("executions.run_step", request, () => _activities.RunStepAsync(request),
-            ExecutionWorkflow.StepOptions(step, CancellationToken.None).RetryPolicy);
+            ExecutionWorkflow.StepOptions(step, CancellationToken.None).RetryPolicy, action.StepId);
     }
 
     private async Task<RuntimeView?> SettleAsync(string executionId, Op op, RuntimeView before)
@@ -198,12 +211,12 @@ internal sealed class WorkflowDriver
 
     /// <summary>Schedules an activity (a command of the current workflow task) and runs it as Temporal would: attempt after
     /// attempt while it fails retryably, within <paramref name="retry"/>.</summary>
-    private Op Activity(string type, object argument, Func<Task<RuntimeView?>> work, RetryPolicy? retry)
+    private Op Activity(string type, object argument, Func<Task<RuntimeView?>> work, RetryPolicy? retry, string? stepId = null)
     {
         var id = (++_activityIds).ToString(System.Globalization.CultureInfo.InvariantCulture);
         Scheduled.Add((type, argument));
         var eventId = _history.ScheduleActivity(id, type, argument, _now);
-        var op = new Op { Kind = "activity", Id = id, EventId = eventId };
+        var op = new Op { Kind = "activity", Id = id, EventId = eventId, StepId = stepId };
         async Task<RuntimeView?> AttemptsAsync()
         {
             await Task.Yield();
@@ -218,6 +231,11 @@ internal sealed class WorkflowDriver
                 try
                 {
                     return await environment.RunAsync(work);
+                }
+                catch (Exception) when (op.Killed && retry is not null)
+                {
+                    op.Killed = false; // Temporal's next try, after the activity's timeout
+                    await Task.Delay(retry.InitialInterval);
                 }
                 catch (ApplicationFailureException e) when (retry is not null && !e.NonRetryable
                     && !(retry.NonRetryableErrorTypes?.Contains(e.ErrorType ?? "") ?? false)
