@@ -10,8 +10,8 @@ public sealed class ExecutionCourseTests
     private static readonly RuntimeRetryPolicy Retry = new(3, 1, 2, 60, ["bad_input"]);
     private static readonly Dictionary<string, DateTimeOffset> NoHolds = [];
 
-    private static RuntimeStep Step(string id, string status, int attempt = 1, DateTimeOffset? due = null) =>
-        new(id, status, attempt, 3, due, null, 300, 330, Retry);
+    private static RuntimeStep Step(string id, string status, int attempt = 1, DateTimeOffset? due = null, DateTimeOffset? lease = null) =>
+        new(id, status, attempt, 3, due, lease, 300, 330, Retry);
 
     private static RuntimeView View(DateTimeOffset? timeoutAt, params RuntimeStep[] steps) => new(7, "running", timeoutAt, steps);
 
@@ -27,6 +27,18 @@ public sealed class ExecutionCourseTests
         Assert.False(course.TimeoutDue);
         Assert.Equal([new StepAction("a", StepAction.Run, 1), new StepAction("c", StepAction.Wake, 1)], course.Start);
         Assert.Equal(Now.AddSeconds(2), course.WakeAt);
+    }
+
+    [Fact]
+    public void A_step_held_by_a_worker_not_in_flight_waits_for_its_lease_to_run_out()
+    {
+        var lease = Now.AddSeconds(45);
+        var view = View(null, Step("a", "running", lease: lease));
+
+        var held = ExecutionCourse.Plan(view, Now, [], NoHolds);
+        Assert.Empty(held.Start);
+        Assert.Equal(lease.AddTicks(1), held.WakeAt);
+        Assert.Equal([new StepAction("a", StepAction.Run, 1)], ExecutionCourse.Plan(view, lease.AddSeconds(1), [], NoHolds).Start);
     }
 
     [Fact]

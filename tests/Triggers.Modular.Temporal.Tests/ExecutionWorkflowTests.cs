@@ -116,11 +116,78 @@ public sealed class ExecutionWorkflowTests
         probe.Allow(execution);
         await RetryAsync(api, execution); // ExecutionRetried: the dispatcher starts a new run under the same id
         var second = new WorkflowDriver(TemporalTestHosts.Activities(host), execution);
-        Assert.Equal("completed", await second.RunAsync(input, Limit));
+        Assert.Equal("completed", await second.RunAsync(input, Limit, resyncSignal: true));
 
         Assert.Equal(reference, await TemporalTestHosts.EventsAsync(api, execution));
         Assert.Contains("executions.execution_retried", reference);
         await AssertReplaysAsync([first, second]);
+    }
+
+    [Theory]
+    [MemberData(nameof(Stores))]
+    public async Task A_retry_while_the_failed_run_is_still_open_is_picked_up_by_that_run_instead_of_ending_it(StoreKind kind)
+    {
+        const string Steps = """[ { "id": "a", "type": "flaky" }, { "id": "b", "type": "toggle" }, { "id": "c", "type": "flaky" } ]""";
+        var probe = new StepProbe();
+        string[] reference;
+        await using (var embedded = await TemporalTestHosts.StartAsync(kind, probe, embedded: true))
+        {
+            var client = await TemporalTestHosts.ClientAsync(embedded);
+            var run = await TriggerAsync(client, await CreateDefinitionAsync(client, Steps), new { who = "ada" });
+            await WaitForStatusAsync(client, run, "failed");
+            probe.Allow(run);
+            await RetryAsync(client, run);
+            await WaitForStatusAsync(client, run, "completed");
+            reference = await TemporalTestHosts.EventsAsync(client, run);
+        }
+
+        await using var host = await TemporalTestHosts.StartAsync(kind, probe, embedded: false);
+        var api = await TemporalTestHosts.ClientAsync(host);
+        var workflowId = await CreateDefinitionAsync(api, Steps);
+        var execution = await TriggerAsync(api, workflowId, new { who = "ada" });
+        var driver = new WorkflowDriver(TemporalTestHosts.Activities(host), execution);
+        // The execution fails, is retried through the API, and the dispatcher's signal reaches the run before it ends.
+        driver.BeforeEnd(async () =>
+        {
+            probe.Allow(execution);
+            await RetryAsync(api, execution);
+            return true;
+        });
+
+        Assert.Equal("completed", await driver.RunAsync(new ExecutionRun(execution, workflowId, 1, null), Limit));
+        Assert.Equal(reference, await TemporalTestHosts.EventsAsync(api, execution));
+        await AssertReplaysAsync([driver]);
+    }
+
+    [Theory]
+    [MemberData(nameof(Stores))]
+    public async Task A_worker_dying_on_the_last_try_of_an_attempt_has_the_workflow_wait_for_its_lease_then_deliver_it_again(StoreKind kind)
+    {
+        var probe = new StepProbe();
+        await using var host = await TemporalTestHosts.StartAsync(kind, probe, embedded: false);
+        var api = await TemporalTestHosts.ClientAsync(host);
+        var workflowId = await CreateDefinitionAsync(api, """
+            [ { "id": "a", "type": "flaky" }, { "id": "b", "type": "slow", "timeout_seconds": 2, "retry_policy": { "max_attempts": 1 } } ]
+            """);
+        var execution = await TriggerAsync(api, workflowId, new { who = "ada" });
+        var driver = new WorkflowDriver(TemporalTestHosts.Activities(host), execution);
+        var running = driver.RunAsync(new ExecutionRun(execution, workflowId, 1, null), Limit);
+
+        await probe.WaitEnteredAsync(execution, "b");
+        driver.Kill("b"); // Temporal may not try this activity again (one attempt): it times out
+        await probe.WaitCancelledAsync(execution, "b");
+        probe.Release(execution);
+        Assert.Equal("completed", await running);
+
+        var events = await TemporalTestHosts.EventsAsync(api, execution);
+        Assert.Equal(["executions.step_scheduled b#1", "executions.step_started b#1", "executions.step_started b#1", "executions.step_completed b#1"],
+            events.Where(e => e.Contains(" b#", StringComparison.Ordinal)));
+        // The workflow read the execution again, waited on a timer for the lease, and ran the step in a new activity: once.
+        Assert.Equal(2, driver.Scheduled.Count(s => s.Type == "executions.run_step" && ((RunStepRequest)s.Argument).StepId == "b"));
+        Assert.Equal(2, driver.Scheduled.Count(s => s.Type == "executions.decide" && ((DecideRequest)s.Argument).Command == DecideRequest.Sync));
+        var timer = Assert.Single(driver.Timers);
+        Assert.InRange(timer, TimeSpan.FromSeconds(0.5), TimeSpan.FromSeconds(3.5)); // to the lease's end (2 s timeout + 1 s grace)
+        await AssertReplaysAsync([driver]);
     }
 
     [Theory]

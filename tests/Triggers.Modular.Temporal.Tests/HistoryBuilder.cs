@@ -132,6 +132,27 @@ internal sealed class HistoryBuilder(string workflowType, string taskQueue, stri
         });
     }
 
+    /// <summary>The activity timed out (its worker stopped heartbeating) and Temporal will not try it again.</summary>
+    public void TimeOutActivity(long scheduled, DateTimeOffset at)
+    {
+        var started = StartActivity(scheduled, at);
+        Add(EventType.ActivityTaskTimedOut, at, e => e.ActivityTaskTimedOutEventAttributes = new()
+        {
+            ScheduledEventId = scheduled,
+            StartedEventId = started,
+            RetryState = RetryState.MaximumAttemptsReached,
+            Failure = new Failure
+            {
+                Message = "activity Heartbeat timeout",
+                Source = "Server",
+                TimeoutFailureInfo = new TimeoutFailureInfo { TimeoutType = TimeoutType.Heartbeat },
+            },
+        });
+    }
+
+    public void Signaled(string signalName, DateTimeOffset at) => Add(EventType.WorkflowExecutionSignaled, at, e =>
+        e.WorkflowExecutionSignaledEventAttributes = new() { SignalName = signalName, Input = new Payloads(), Identity = "history-builder" });
+
     public void RequestCancelActivity(long scheduled, DateTimeOffset at) => Add(EventType.ActivityTaskCancelRequested, at, e =>
         e.ActivityTaskCancelRequestedEventAttributes = new() { ScheduledEventId = scheduled, WorkflowTaskCompletedEventId = _lastTaskCompleted });
 

@@ -24,6 +24,8 @@ internal sealed class WorkflowDriver
     private int _activityIds;
     private int _timerIds;
     private DateTimeOffset _now;
+    private bool _resync;
+    private Func<Task<bool>>? _beforeEnd;
 
     public WorkflowDriver(ExecutionActivities activities, string executionId)
     {
@@ -45,8 +47,15 @@ internal sealed class WorkflowDriver
 
     public bool CancelRequested { get; private set; }
 
+    /// <summary>The timers the workflow started, with their durations, in order.</summary>
+    public List<TimeSpan> Timers { get; } = [];
+
     /// <summary>The next run's input when this one continued as new (result <c>continued</c>).</summary>
     public ExecutionRun? Next { get; private set; }
+
+    /// <summary>The first time an activity answers that the execution has ended, <paramref name="beforeEnd"/> runs before the
+    /// workflow sees it; when it answers true (it retried the execution), the dispatcher's resync signal arrives first.</summary>
+    public void BeforeEnd(Func<Task<bool>> beforeEnd) => _beforeEnd = beforeEnd;
 
     /// <summary>Called by the test when it cancels the workflow (as the cancel endpoint's dispatcher would).</summary>
     public void RequestCancel() => _cancel.TrySetResult();
@@ -81,12 +90,14 @@ internal sealed class WorkflowDriver
 
     /// <summary>Runs the workflow's course for <paramref name="run"/> to its end; returns how it ended (the workflow's result,
     /// or <c>cancelled</c> when it ended as Temporal-cancelled).</summary>
-    public async Task<string> RunAsync(ExecutionRun run, TimeSpan limit)
+    public async Task<string> RunAsync(ExecutionRun run, TimeSpan limit, bool resyncSignal = false)
     {
         using var deadline = new CancellationTokenSource(limit);
         _now = DateTimeOffset.UtcNow;
         _history.Started(run, _now);
+        if (resyncSignal) _history.Signaled(ExecutionWorkflow.ResyncSignal, _now); // signal-with-start (a retried execution)
         _history.WorkflowTask(_now);
+        _resync = false; // signals of the first task are handled before the run begins; it clears them before its first read
         RuntimeView? view = null;
         var flights = new List<(string StepId, Op Op, RuntimeView Before)>();
         try
@@ -100,6 +111,13 @@ internal sealed class WorkflowDriver
             while (true)
             {
                 deadline.Token.ThrowIfCancellationRequested();
+                if (view.IsTerminal && _resync)
+                {
+                    _resync = false;
+                    view = Newer(view, await DecideAsync(new DecideRequest(run.ExecutionId, DecideRequest.Sync, view.Revision)));
+                    continue;
+                }
+
                 if (view.IsTerminal)
                 {
                     foreach (var flight in flights) CancelActivity(flight.Op);
@@ -232,7 +250,7 @@ internal sealed class WorkflowDriver
                 {
                     return await environment.RunAsync(work);
                 }
-                catch (Exception) when (op.Killed && retry is not null)
+                catch (Exception) when (op.Killed && retry is not null && (retry.MaximumAttempts == 0 || attempt < retry.MaximumAttempts))
                 {
                     op.Killed = false; // Temporal's next try, after the activity's timeout
                     await Task.Delay(retry.InitialInterval);
@@ -254,6 +272,7 @@ internal sealed class WorkflowDriver
     private Op Timer(TimeSpan after)
     {
         var id = (++_timerIds).ToString(System.Globalization.CultureInfo.InvariantCulture);
+        Timers.Add(after);
         var op = new Op { Kind = "timer", Id = id, EventId = _history.StartTimer(id, after, _now), Due = _now + after };
         _open.Add(op);
         return op;
@@ -304,7 +323,9 @@ internal sealed class WorkflowDriver
 
             if (done == delay)
             {
-                timer!.Done = true;
+                while (DateTimeOffset.UtcNow < timer!.Due) await Task.Delay(1); // a server fires a timer at its time, never before
+                _now = DateTimeOffset.UtcNow;
+                timer.Done = true;
                 _open.Remove(timer);
                 _history.FireTimer(timer.Id, timer.EventId, _now);
                 _history.WorkflowTask(_now);
@@ -315,11 +336,29 @@ internal sealed class WorkflowDriver
             finished.Done = true;
             _open.Remove(finished);
             var work = finished.Work!;
-            if (work.IsCompletedSuccessfully) _history.CompleteActivity(finished.EventId, work.Result, _now);
+            RuntimeView? answered = null;
+            if (work.IsCompletedSuccessfully)
+            {
+                _history.CompleteActivity(finished.EventId, work.Result, _now);
+                answered = work.Result;
+            }
             else if (work.Exception?.InnerException is ApplicationFailureException failure)
-                _history.FailActivity(finished.EventId, failure.ErrorType ?? "", failure.Message, failure.NonRetryable,
-                    failure.Details.Count > 0 ? failure.Details.ElementAt<RuntimeView?>(0) : null, _now);
+            {
+                answered = failure.Details.Count > 0 ? failure.Details.ElementAt<RuntimeView?>(0) : null;
+                _history.FailActivity(finished.EventId, failure.ErrorType ?? "", failure.Message, failure.NonRetryable, answered, _now);
+            }
+            else if (finished.Killed) _history.TimeOutActivity(finished.EventId, _now); // its last try's worker died: it timed out
             else throw new InvalidOperationException($"Activity {finished.Id} failed unexpectedly.", work.Exception);
+            if (answered is { IsTerminal: true } && _beforeEnd is { } beforeEnd)
+            {
+                _beforeEnd = null;
+                if (await beforeEnd())
+                {
+                    _history.Signaled(ExecutionWorkflow.ResyncSignal, _now);
+                    _resync = true;
+                }
+            }
+
             _history.WorkflowTask(_now);
         }
     }

@@ -13,8 +13,8 @@ namespace Triggers.Modular.Temporal.Dispatch;
 /// <summary>
 /// Hands the executions recorded in the event store to Temporal (docs/adr/0017): <c>ExecutionStarted</c> starts the
 /// execution's workflow (id = execution id; a workflow already running or already closed under that id is left alone, so a
-/// redelivered or repeated start is a no-op), <c>ExecutionRetried</c> starts a new run under the same id (the old one has
-/// finished), <c>ExecutionCancelRequested</c> cancels the workflow (the cancel is already recorded; a closed workflow is left
+/// redelivered or repeated start is a no-op), <c>ExecutionRetried</c> starts a new run under the same id — or, when the run
+/// that failed has not closed yet, signals it to read the execution again instead of ending —, <c>ExecutionCancelRequested</c> cancels the workflow (the cancel is already recorded; a closed workflow is left
 /// alone). A checkpointed processor: a crash between the append and the Temporal call hands the event again, and nothing is
 /// lost while Temporal is unreachable — the page is retried.
 /// </summary>
@@ -52,7 +52,7 @@ internal sealed partial class WorkflowDispatcher(ITemporalClient client, Tempora
                 var first = await store.ReadStreamAsync(e.StreamName, ReadDirection.Forward, 0, 1, cancellationToken).ConfigureAwait(false);
                 if (first is [var head] && serializer.Deserialize(head) is ExecutionStarted origin)
                     await StartAsync(new ExecutionRun(origin.ExecutionId, origin.WorkflowId, origin.WorkflowVersion, origin.Payload),
-                        WorkflowIdReusePolicy.AllowDuplicate, cancellationToken).ConfigureAwait(false);
+                        WorkflowIdReusePolicy.AllowDuplicate, cancellationToken, resync: true).ConfigureAwait(false);
                 break;
             case ExecutionCancelRequested cancel:
                 try
@@ -71,16 +71,21 @@ internal sealed partial class WorkflowDispatcher(ITemporalClient client, Tempora
         }
     }
 
-    private async Task StartAsync(ExecutionRun run, WorkflowIdReusePolicy reuse, CancellationToken cancellationToken)
+    /// <summary>Starts the execution's workflow unless a run is open (<c>UseExisting</c>); with <paramref name="resync"/>, a
+    /// signal-with-start: the open run — which may be about to end on a view from before the retry — reads the execution
+    /// again before it ends, and a new run starts when none is open.</summary>
+    private async Task StartAsync(ExecutionRun run, WorkflowIdReusePolicy reuse, CancellationToken cancellationToken, bool resync = false)
     {
         try
         {
-            await client.StartWorkflowAsync((ExecutionWorkflow wf) => wf.RunAsync(run), new WorkflowOptions(run.ExecutionId, options.TaskQueue)
+            var start = new WorkflowOptions(run.ExecutionId, options.TaskQueue)
             {
                 IdConflictPolicy = WorkflowIdConflictPolicy.UseExisting,
                 IdReusePolicy = reuse,
                 Rpc = new RpcOptions { CancellationToken = cancellationToken },
-            }).ConfigureAwait(false);
+            };
+            if (resync) start.SignalWithStart((ExecutionWorkflow wf) => wf.ResyncAsync());
+            await client.StartWorkflowAsync((ExecutionWorkflow wf) => wf.RunAsync(run), start).ConfigureAwait(false);
         }
         catch (WorkflowAlreadyStartedException)
         {

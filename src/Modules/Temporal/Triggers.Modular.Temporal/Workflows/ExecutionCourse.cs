@@ -49,7 +49,13 @@ internal static class ExecutionCourse
         foreach (var step in view.ActiveSteps)
         {
             if (inFlight.Contains(step.StepId)) continue;
-            var due = step.Status is "retry_waiting" or "sleeping" ? step.DueAt : null;
+            var due = step.Status switch
+            {
+                "retry_waiting" or "sleeping" => step.DueAt,
+                // Held by a worker not in flight here (one that died, a run before this one): delivered again once its lease is over.
+                "running" => step.LeaseUntil?.AddTicks(1),
+                _ => null,
+            };
             if (holds.TryGetValue(step.StepId, out var held) && (due is null || held > due)) due = held;
             if (due is { } d && d > now)
             {

@@ -21,11 +21,25 @@ internal sealed class ExecutionWorkflow
     /// and stops at 51,200).</summary>
     internal const int ContinueAsNewAfterEvents = 10_000;
 
+    /// <summary>Signal name: read the execution again before ending (see <see cref="ResyncAsync"/>).</summary>
+    internal const string ResyncSignal = "resync";
+
     private RuntimeView? _view;
+    private bool _resync;
 
     /// <summary>The execution as this run last saw it (null before its first decision).</summary>
     [WorkflowQuery("status")]
     public RuntimeView? Status() => _view;
+
+    /// <summary>The execution changed outside the workflow in a way that may undo an ending (it was retried): a run about to
+    /// end on what it last saw reads the execution again first. Sent with the start of a retried execution's workflow,
+    /// which signals the run still open instead of starting one.</summary>
+    [WorkflowSignal(ResyncSignal)]
+    public Task ResyncAsync()
+    {
+        _resync = true;
+        return Task.CompletedTask;
+    }
 
     [WorkflowRun]
     public async Task<string> RunAsync(ExecutionRun run)
@@ -34,6 +48,7 @@ internal sealed class ExecutionWorkflow
         var flights = new List<Flight>();
         try
         {
+            _resync = false; // the first read comes after any change that asked for it
             _view = await DecideAsync(new DecideRequest(run.ExecutionId, DecideRequest.Sync, -1), Workflow.CancellationToken);
             if (_view is null) return "not_found";
             var holds = new Dictionary<string, DateTimeOffset>(StringComparer.Ordinal);
@@ -43,6 +58,13 @@ internal sealed class ExecutionWorkflow
             var draining = false;
             while (true)
             {
+                if (_view.IsTerminal && _resync)
+                {
+                    _resync = false;
+                    Apply(await DecideAsync(new DecideRequest(run.ExecutionId, DecideRequest.Sync, _view.Revision), Workflow.CancellationToken));
+                    continue;
+                }
+
                 if (_view.IsTerminal)
                 {
                     foreach (var flight in flights) flight.Cancel.Cancel();
@@ -113,7 +135,8 @@ internal sealed class ExecutionWorkflow
             using var detached = new CancellationTokenSource();
             var cancel = new DecideRequest(run.ExecutionId, DecideRequest.Cancel, _view?.Revision ?? -1, Reason: "cancelled through Temporal");
             Apply(await DecideAsync(cancel, detached.Token));
-            throw;
+            // Whatever ended the loop (an activity's failure, continuing as new), the workflow ends as cancelled.
+            throw new OperationCanceledException("The workflow was cancelled.", Workflow.CancellationToken);
         }
     }
 
