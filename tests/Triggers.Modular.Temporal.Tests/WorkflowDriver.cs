@@ -207,8 +207,9 @@ internal sealed class WorkflowDriver
 
         var step = view.ActiveSteps.First(s => s.StepId == action.StepId);
         var request = new RunStepRequest(executionId, action.StepId, action.Attempt, view.Revision);
-        return Activity("executions.run_step", request, () => _activities.RunStepAsync(request),
-            ExecutionWorkflow.StepOptions(step, CancellationToken.None).RetryPolicy, action.StepId);
+        var options = ExecutionWorkflow.StepOptions(step, CancellationToken.None);
+        return Activity("executions.run_step", request, () => _activities.RunStepAsync(request), options.RetryPolicy, action.StepId,
+            options.StartToCloseTimeout);
     }
 
     private async Task<RuntimeView?> SettleAsync(string executionId, Op op, RuntimeView before)
@@ -229,7 +230,8 @@ internal sealed class WorkflowDriver
 
     /// <summary>Schedules an activity (a command of the current workflow task) and runs it as Temporal would: attempt after
     /// attempt while it fails retryably, within <paramref name="retry"/>.</summary>
-    private Op Activity(string type, object argument, Func<Task<RuntimeView?>> work, RetryPolicy? retry, string? stepId = null)
+    private Op Activity(string type, object argument, Func<Task<RuntimeView?>> work, RetryPolicy? retry, string? stepId = null,
+        TimeSpan? startToClose = null)
     {
         var id = (++_activityIds).ToString(System.Globalization.CultureInfo.InvariantCulture);
         Scheduled.Add((type, argument));
@@ -243,7 +245,11 @@ internal sealed class WorkflowDriver
                 Attempts[id] = attempt;
                 var environment = new ActivityEnvironment
                 {
-                    Info = ActivityEnvironment.DefaultInfo with { ActivityId = id, ActivityType = type, Attempt = attempt, WorkflowId = _executionId, WorkflowRunId = "run-1" },
+                    Info = ActivityEnvironment.DefaultInfo with
+                    {
+                        ActivityId = id, ActivityType = type, Attempt = attempt, WorkflowId = _executionId, WorkflowRunId = "run-1",
+                        StartedTime = DateTime.UtcNow, StartToCloseTimeout = startToClose,
+                    },
                 };
                 op.Environment = environment;
                 try

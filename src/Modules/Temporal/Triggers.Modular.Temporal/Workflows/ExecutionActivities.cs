@@ -70,7 +70,7 @@ internal sealed class ExecutionActivities(IExecutionRuntimePort port, TimeProvid
                 if (run.NotBefore is { } notBefore)
                 {
                     var wait = notBefore - clock.GetUtcNow();
-                    if (wait > MaxWaitForTurn)
+                    if (wait > WaitBudget(context, run.Sync.View, request.StepId))
                         throw new ApplicationFailureException($"Step '{request.StepId}' is not due before {notBefore:O}.", StepNotDue,
                             details: [run.Sync.View], nextRetryDelay: wait);
                     await Task.Delay(wait > TimeSpan.Zero ? wait : TimeSpan.FromMilliseconds(1), clock, cancellationToken).ConfigureAwait(false);
@@ -100,6 +100,16 @@ internal sealed class ExecutionActivities(IExecutionRuntimePort port, TimeProvid
             await heartbeats.CancelAsync().ConfigureAwait(false);
             await beating.ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
         }
+    }
+
+    /// <summary>How long this try may wait for its turn: at most <see cref="MaxWaitForTurn"/>, and no longer than leaves the
+    /// step's whole lease (the attempt's timeout and grace) inside the activity's start-to-close timeout.</summary>
+    private TimeSpan WaitBudget(ActivityExecutionContext? context, RuntimeView view, string stepId)
+    {
+        if (context?.Info.StartToCloseTimeout is not { } startToClose || view.ActiveSteps.FirstOrDefault(s => s.StepId == stepId) is not { } step)
+            return MaxWaitForTurn;
+        var left = startToClose - (clock.GetUtcNow() - new DateTimeOffset(context.Info.StartedTime, TimeSpan.Zero)) - TimeSpan.FromSeconds(step.LeaseSeconds);
+        return left < MaxWaitForTurn ? left : MaxWaitForTurn;
     }
 
     private static CancellationToken CancellationTokenOf() =>
