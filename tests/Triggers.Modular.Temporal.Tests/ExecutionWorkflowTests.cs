@@ -161,6 +161,53 @@ public sealed class ExecutionWorkflowTests
 
     [Theory]
     [MemberData(nameof(Stores))]
+    public async Task A_retry_picked_up_by_the_open_run_stops_what_the_failure_stopped_and_runs_the_retried_steps_afresh(StoreKind kind)
+    {
+        // a, then c beside a one-second delay d and b after it: b fails the execution while c's handler still runs.
+        const string Steps = """
+            [ { "id": "a", "type": "flaky" }, { "id": "c", "type": "slow", "depends_on": ["a"] },
+              { "id": "d", "type": "delay", "depends_on": ["a"], "config": { "seconds": 1 } }, { "id": "b", "type": "toggle", "depends_on": ["d"] } ]
+            """;
+        var probe = new StepProbe();
+        string[] reference;
+        await using (var embedded = await TemporalTestHosts.StartAsync(kind, probe, embedded: true))
+        {
+            var client = await TemporalTestHosts.ClientAsync(embedded);
+            var run = await TriggerAsync(client, await CreateDefinitionAsync(client, Steps), new { who = "ada" });
+            await WaitForStatusAsync(client, run, "failed");
+            await probe.WaitCancelledAsync(run, "c");
+            probe.Allow(run);
+            await RetryAsync(client, run);
+            probe.Release(run);
+            await WaitForStatusAsync(client, run, "completed");
+            reference = await TemporalTestHosts.EventsAsync(client, run);
+        }
+
+        await using var host = await TemporalTestHosts.StartAsync(kind, probe, embedded: false);
+        var api = await TemporalTestHosts.ClientAsync(host);
+        var workflowId = await CreateDefinitionAsync(api, Steps);
+        var execution = await TriggerAsync(api, workflowId, new { who = "ada" });
+        var driver = new WorkflowDriver(TemporalTestHosts.Activities(host), execution);
+        driver.BeforeEnd(async () =>
+        {
+            await probe.WaitEnteredAsync(execution, "c");
+            probe.Allow(execution);
+            await RetryAsync(api, execution);
+            return true;
+        });
+        var running = driver.RunAsync(new ExecutionRun(execution, workflowId, 1, null), Limit);
+
+        await probe.WaitCancelledAsync(execution, "c"); // the run cancelled c's activity before reading the execution again
+        probe.Release(execution);
+        Assert.Equal("completed", await running);
+
+        Assert.Equal(TemporalTestHosts.PerStep(reference), TemporalTestHosts.PerStep(await TemporalTestHosts.EventsAsync(api, execution)));
+        Assert.Equal(2, probe.Calls(execution, "c"));
+        await AssertReplaysAsync([driver]);
+    }
+
+    [Theory]
+    [MemberData(nameof(Stores))]
     public async Task A_worker_dying_on_the_last_try_of_an_attempt_has_the_workflow_wait_for_its_lease_then_deliver_it_again(StoreKind kind)
     {
         var probe = new StepProbe();

@@ -32,4 +32,32 @@ public sealed class TemporalUnreachableTests
         var again = await TriggerAsync(api, await CreateDefinitionAsync(api, """[ { "id": "a", "type": "flaky" } ]"""));
         Assert.Equal("pending", Str((await GetAsync(api, again))["status"]));
     }
+
+    [Fact]
+    public async Task Given_a_server_that_accepts_connections_and_never_answers_When_the_host_runs_Then_the_worker_is_not_reported_ready_and_the_host_stops_promptly()
+    {
+        using var silent = new System.Net.Sockets.TcpListener(System.Net.IPAddress.Loopback, 0);
+        silent.Start(); // the kernel accepts connections into the backlog; nothing ever answers
+        var host = await TemporalTestHosts.StartAsync(StoreKind.Sqlite, new StepProbe(), new Dictionary<string, string?>
+        {
+            ["Executions:Runtime:Mode"] = "temporal",
+            ["Temporal:Address"] = $"127.0.0.1:{((System.Net.IPEndPoint)silent.LocalEndpoint).Port}",
+        });
+        try
+        {
+            var api = await TemporalTestHosts.ClientAsync(host);
+            for (var i = 0; i < 4; i++)
+            {
+                await Task.Delay(TimeSpan.FromSeconds(1));
+                var ready = await api.GetAsync(EndToEnd.Tests.Support.Http.Url("/health/ready"));
+                Assert.Equal("Degraded", await ready.Content.ReadAsStringAsync()); // the worker never got a connection
+            }
+        }
+        finally
+        {
+            var stopping = System.Diagnostics.Stopwatch.StartNew();
+            await host.DisposeAsync();
+            Assert.True(stopping.Elapsed < TimeSpan.FromSeconds(15), $"the host took {stopping.Elapsed} to stop");
+        }
+    }
 }

@@ -113,6 +113,8 @@ internal sealed class WorkflowDriver
                 deadline.Token.ThrowIfCancellationRequested();
                 if (view.IsTerminal && _resync)
                 {
+                    foreach (var flight in flights) CancelActivity(flight.Op);
+                    flights.Clear();
                     _resync = false;
                     view = Newer(view, await DecideAsync(new DecideRequest(run.ExecutionId, DecideRequest.Sync, view.Revision)));
                     continue;

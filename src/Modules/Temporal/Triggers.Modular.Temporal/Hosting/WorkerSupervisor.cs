@@ -1,14 +1,15 @@
 using Microsoft.Extensions.Diagnostics.HealthChecks;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
+using Temporalio.Client;
 
 namespace Triggers.Modular.Temporal.Hosting;
 
 /// <summary>How the Temporal worker is doing, for the readiness check.</summary>
-internal sealed class WorkerState
+internal sealed class WorkerState(TimeProvider clock)
 {
     private readonly Lock _lock = new();
-    private (bool Running, string? Error, DateTimeOffset Since) _state = (false, null, DateTimeOffset.UtcNow);
+    private (bool Running, string? Error, DateTimeOffset Since) _state = (false, null, clock.GetUtcNow());
 
     public (bool Running, string? Error, DateTimeOffset Since) Current
     {
@@ -18,14 +19,14 @@ internal sealed class WorkerState
         }
     }
 
-    public void Running(DateTimeOffset now)
+    public void Running()
     {
-        lock (_lock) _state = (true, null, now);
+        lock (_lock) _state = (true, null, clock.GetUtcNow());
     }
 
-    public void Failed(string error, DateTimeOffset now)
+    public void Failed(string error)
     {
-        lock (_lock) _state = (false, error, _state.Running ? now : _state.Since);
+        lock (_lock) _state = (false, error, _state.Running ? clock.GetUtcNow() : _state.Since);
     }
 }
 
@@ -34,41 +35,46 @@ internal sealed class WorkerState
 /// when the server does not answer, or later. Without it, an unreachable Temporal server stops the whole host (a failed
 /// hosted service stops the host), so the API would refuse events while Temporal is down; with it, events and executions
 /// are still recorded (the dispatcher hands them to Temporal once it answers) and readiness reports the worker degraded.
+/// The client connects here first, within <see cref="ConnectTimeout"/> (a server that accepts connections and never
+/// answers would hold the worker's own connect, which cannot be cancelled, for half a minute).
 /// </summary>
-internal sealed partial class WorkerSupervisor(Func<IServiceProvider, object> createWorker, IServiceProvider services, WorkerState state,
-    TimeProvider clock, ILogger<WorkerSupervisor> logger) : BackgroundService
+internal sealed partial class WorkerSupervisor(Func<IServiceProvider, object> createWorker, IServiceProvider services, ITemporalClient client,
+    WorkerState state, TimeProvider clock, ILogger<WorkerSupervisor> logger) : BackgroundService
 {
     private static readonly TimeSpan FirstDelay = TimeSpan.FromSeconds(1);
     private static readonly TimeSpan MaxDelay = TimeSpan.FromSeconds(30);
-    private static readonly TimeSpan SettleTime = TimeSpan.FromSeconds(2);
+    private static readonly TimeSpan ConnectTimeout = TimeSpan.FromSeconds(10);
+    private static readonly TimeSpan StopTimeout = TimeSpan.FromSeconds(10);
 
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
         var delay = FirstDelay;
         while (!stoppingToken.IsCancellationRequested)
         {
-            var worker = (IHostedService)createWorker(services);
             var started = clock.GetUtcNow();
+            IHostedService? worker = null;
             try
             {
+                if (!client.Connection.IsConnected)
+                    await client.Connection.ConnectAsync().WaitAsync(ConnectTimeout, clock, stoppingToken).ConfigureAwait(false);
+                worker = (IHostedService)createWorker(services);
                 await worker.StartAsync(stoppingToken).ConfigureAwait(false);
                 var running = (worker as BackgroundService)?.ExecuteTask ?? Task.CompletedTask;
-                // Connecting fails within a moment; a worker still up after that is running.
-                await running.WaitAsync(SettleTime, clock, stoppingToken).ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
-                if (!running.IsCompleted) state.Running(clock.GetUtcNow());
+                if (!running.IsCompleted) state.Running();
                 await running.WaitAsync(stoppingToken).ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
                 if (stoppingToken.IsCancellationRequested)
                 {
-                    await worker.StopAsync(CancellationToken.None).ConfigureAwait(false);
+                    using var stop = new CancellationTokenSource(StopTimeout);
+                    await worker.StopAsync(stop.Token).ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
                     return;
                 }
 
                 await running.ConfigureAwait(false);
-                state.Failed("The worker stopped.", clock.GetUtcNow());
+                state.Failed("The worker stopped.");
             }
             catch (Exception ex) when (!stoppingToken.IsCancellationRequested)
             {
-                state.Failed(ex.Message, clock.GetUtcNow());
+                state.Failed(ex is TimeoutException ? $"No answer from the server within {ConnectTimeout.TotalSeconds:0} s." : ex.Message);
                 LogWorkerFailed(ex, delay.TotalSeconds);
             }
             finally

@@ -70,7 +70,7 @@ internal sealed class ExecutionActivities(IExecutionRuntimePort port, TimeProvid
                 if (run.NotBefore is { } notBefore)
                 {
                     var wait = notBefore - clock.GetUtcNow();
-                    if (wait > WaitBudget(context, run.Sync.View, request.StepId))
+                    if (wait > TimeSpan.Zero && wait > WaitBudget(context, run.Sync.View, request.StepId))
                         throw new ApplicationFailureException($"Step '{request.StepId}' is not due before {notBefore:O}.", StepNotDue,
                             details: [run.Sync.View], nextRetryDelay: wait);
                     await Task.Delay(wait > TimeSpan.Zero ? wait : TimeSpan.FromMilliseconds(1), clock, cancellationToken).ConfigureAwait(false);

@@ -52,7 +52,8 @@ internal static class ExecutionCourse
             var due = step.Status switch
             {
                 "retry_waiting" or "sleeping" => step.DueAt,
-                // Held by a worker not in flight here (one that died, a run before this one): delivered again once its lease is over.
+                // Held by a worker not in flight here (one that died, a run before this one): delivered again once its lease is over
+                // (a running step always has a lease: StepStarted carries one).
                 "running" => step.LeaseUntil?.AddTicks(1),
                 _ => null,
             };

@@ -60,6 +60,9 @@ internal sealed class ExecutionWorkflow
             {
                 if (_view.IsTerminal && _resync)
                 {
+                    // What still runs here was stopped by the ending; the retried steps start afresh from the new view.
+                    foreach (var flight in flights) flight.Cancel.Cancel();
+                    flights.Clear();
                     _resync = false;
                     Apply(await DecideAsync(new DecideRequest(run.ExecutionId, DecideRequest.Sync, _view.Revision), Workflow.CancellationToken));
                     continue;
