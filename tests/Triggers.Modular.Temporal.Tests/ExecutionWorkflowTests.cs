@@ -94,17 +94,7 @@ public sealed class ExecutionWorkflowTests
     {
         const string Steps = """[ { "id": "a", "type": "flaky" }, { "id": "b", "type": "toggle" }, { "id": "c", "type": "flaky" } ]""";
         var probe = new StepProbe();
-        string[] reference;
-        await using (var embedded = await TemporalTestHosts.StartAsync(kind, probe, embedded: true))
-        {
-            var client = await TemporalTestHosts.ClientAsync(embedded);
-            var run = await TriggerAsync(client, await CreateDefinitionAsync(client, Steps), new { who = "ada" });
-            await WaitForStatusAsync(client, run, "failed");
-            probe.Allow(run);
-            await RetryAsync(client, run);
-            await WaitForStatusAsync(client, run, "completed");
-            reference = await TemporalTestHosts.EventsAsync(client, run);
-        }
+        var reference = await RetriedReferenceAsync(kind, probe, Steps);
 
         await using var host = await TemporalTestHosts.StartAsync(kind, probe, embedded: false);
         var api = await TemporalTestHosts.ClientAsync(host);
@@ -129,17 +119,7 @@ public sealed class ExecutionWorkflowTests
     {
         const string Steps = """[ { "id": "a", "type": "flaky" }, { "id": "b", "type": "toggle" }, { "id": "c", "type": "flaky" } ]""";
         var probe = new StepProbe();
-        string[] reference;
-        await using (var embedded = await TemporalTestHosts.StartAsync(kind, probe, embedded: true))
-        {
-            var client = await TemporalTestHosts.ClientAsync(embedded);
-            var run = await TriggerAsync(client, await CreateDefinitionAsync(client, Steps), new { who = "ada" });
-            await WaitForStatusAsync(client, run, "failed");
-            probe.Allow(run);
-            await RetryAsync(client, run);
-            await WaitForStatusAsync(client, run, "completed");
-            reference = await TemporalTestHosts.EventsAsync(client, run);
-        }
+        var reference = await RetriedReferenceAsync(kind, probe, Steps);
 
         await using var host = await TemporalTestHosts.StartAsync(kind, probe, embedded: false);
         var api = await TemporalTestHosts.ClientAsync(host);
@@ -169,19 +149,7 @@ public sealed class ExecutionWorkflowTests
               { "id": "d", "type": "delay", "depends_on": ["a"], "config": { "seconds": 1 } }, { "id": "b", "type": "toggle", "depends_on": ["d"] } ]
             """;
         var probe = new StepProbe();
-        string[] reference;
-        await using (var embedded = await TemporalTestHosts.StartAsync(kind, probe, embedded: true))
-        {
-            var client = await TemporalTestHosts.ClientAsync(embedded);
-            var run = await TriggerAsync(client, await CreateDefinitionAsync(client, Steps), new { who = "ada" });
-            await WaitForStatusAsync(client, run, "failed");
-            await probe.WaitCancelledAsync(run, "c");
-            probe.Allow(run);
-            await RetryAsync(client, run);
-            probe.Release(run);
-            await WaitForStatusAsync(client, run, "completed");
-            reference = await TemporalTestHosts.EventsAsync(client, run);
-        }
+        var reference = await RetriedReferenceAsync(kind, probe, Steps, cancelled: "c");
 
         await using var host = await TemporalTestHosts.StartAsync(kind, probe, embedded: false);
         var api = await TemporalTestHosts.ClientAsync(host);
@@ -265,6 +233,22 @@ public sealed class ExecutionWorkflowTests
         Assert.Equal(2, probe.Calls(execution, "b"));
         Assert.Equal(2, driver.Attempts.Values.Max());
         await AssertReplaysAsync([driver]);
+    }
+
+    /// <summary>The embedded runtime's events for <paramref name="steps"/>: failed (once <paramref name="cancelled"/>'s
+    /// handler was stopped, when given), allowed, retried through the API (gates released), completed.</summary>
+    private static async Task<string[]> RetriedReferenceAsync(StoreKind kind, StepProbe probe, string steps, string? cancelled = null)
+    {
+        await using var embedded = await TemporalTestHosts.StartAsync(kind, probe, embedded: true);
+        var client = await TemporalTestHosts.ClientAsync(embedded);
+        var run = await TriggerAsync(client, await CreateDefinitionAsync(client, steps), new { who = "ada" });
+        await WaitForStatusAsync(client, run, "failed");
+        if (cancelled is not null) await probe.WaitCancelledAsync(run, cancelled);
+        probe.Allow(run);
+        await RetryAsync(client, run);
+        probe.Release(run);
+        await WaitForStatusAsync(client, run, "completed");
+        return await TemporalTestHosts.EventsAsync(client, run);
     }
 
     private static async Task RetryAsync(HttpClient client, string executionId)
