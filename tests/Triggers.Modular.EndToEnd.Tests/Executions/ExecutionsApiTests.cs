@@ -160,7 +160,10 @@ public sealed class ExecutionsApiTests(ExecutionsHosts hosts) : IClassFixture<Ex
         Assert.Equal([2, 2, 1], pages.Select(p => p.Length));
         var paged = pages.SelectMany(p => p).ToList();
         Assert.Equal(Ids(all), paged); // the same order as one big page: no duplicates, no gaps
-        var created = all["items"]!.AsArray().Select(i => Time(i!["created_at"])).ToList();
+        // Newest first by the list's key: created_at to the millisecond (created_ms), ties by id — executions started side by
+        // side (the trigger processor starts a page in parallel) can share a millisecond, and their sub-millisecond times
+        // need not follow their ids.
+        var created = all["items"]!.AsArray().Select(i => Time(i!["created_at"]).ToUnixTimeMilliseconds()).ToList();
         Assert.Equal(created.OrderDescending(), created); // newest first
         Assert.Equal(Enumerable.Reverse(ids), paged); // and the last triggered is first
     }
