@@ -18,6 +18,10 @@ internal static class ModulesRegistry
         if (Enabled(configuration, "Executions")) services.AddExecutionsModule(configuration);
         if (Enabled(configuration, "Audit")) services.AddAuditModule(configuration);
         if (Enabled(configuration, "Temporal")) services.AddTemporalModule(configuration);
+        else if (Enabled(configuration, "Executions")
+            && string.Equals(configuration["Executions:Runtime:Mode"], "temporal", StringComparison.OrdinalIgnoreCase))
+            throw new InvalidOperationException(
+                "Executions:Runtime:Mode=temporal needs the Temporal module, which Modules:Temporal:Enabled=false switches off: nothing would run executions.");
         return services;
     }
 

@@ -29,5 +29,16 @@ public sealed class TemporalConfigurationTests
         Assert.Contains("Executions:Runtime:Mode must be one of embedded, temporal, none; it is 'temporall'", Flatten(error), StringComparison.Ordinal);
     }
 
+    [Fact]
+    public async Task Given_the_temporal_runtime_with_the_temporal_module_switched_off_When_the_host_starts_Then_it_refuses()
+    {
+        var error = await Assert.ThrowsAnyAsync<Exception>(() => ApiHost.StartAsync(StoreKind.Sqlite, new Dictionary<string, string?>
+        {
+            ["Executions:Runtime:Mode"] = "temporal", ["Temporal:Address"] = "localhost:7233", ["Modules:Temporal:Enabled"] = "false",
+        }));
+
+        Assert.Contains("needs the Temporal module", Flatten(error), StringComparison.Ordinal);
+    }
+
     private static string Flatten(Exception e) => e.InnerException is null ? e.Message : $"{e.Message} | {Flatten(e.InnerException)}";
 }
