@@ -60,8 +60,6 @@ internal sealed class WorkflowDriver
     /// <summary>Called by the test when it cancels the workflow (as the cancel endpoint's dispatcher would).</summary>
     public void RequestCancel() => _cancel.TrySetResult();
 
-    public Temporalio.Api.History.V1.History History => new() { Events = { _history.Events } };
-
     public Temporalio.Common.WorkflowHistory WorkflowHistory => _history.Build();
 
     private sealed class Op
